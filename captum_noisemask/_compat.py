@@ -1,0 +1,21 @@
+"""The one place that imports Captum's private helpers.
+
+Captum's ``_utils`` modules are not public API and may move between releases;
+importing them only here keeps a Captum upgrade to a one-file change.
+"""
+
+from captum._utils.common import (
+    _format_output,
+    _format_tensor_into_tuples,
+    _is_tuple,
+    _select_targets,
+)
+from captum._utils.progress import progress
+
+__all__ = [
+    "_format_output",
+    "_format_tensor_into_tuples",
+    "_is_tuple",
+    "_select_targets",
+    "progress",
+]

@@ -1,0 +1,14 @@
+"""Type aliases shared across the package."""
+
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+from torch import Tensor, nn
+
+#: A layer to mask: the module itself or its dotted name from ``named_modules()``.
+LayerRef = nn.Module | str
+#: Layer -> threshold; ``None`` selects the paper's automatic rule.
+Thresholds = Mapping[LayerRef, float] | None
+#: Applied to the model's outputs before the tolerance is checked.
+OutputTransform = Callable[[Tensor], Tensor]
+Highlight = Literal["contributing", "non_contributing"]
