@@ -5,17 +5,15 @@ importing them only here keeps a Captum upgrade to a one-file change.
 """
 
 from captum._utils.common import (
+    _format_additional_forward_args,
     _format_output,
-    _format_tensor_into_tuples,
     _is_tuple,
-    _select_targets,
 )
 from captum._utils.progress import progress
 
 __all__ = [
+    "_format_additional_forward_args",
     "_format_output",
-    "_format_tensor_into_tuples",
     "_is_tuple",
-    "_select_targets",
     "progress",
 ]

@@ -12,8 +12,18 @@ from ._typing import Highlight
 HIGHLIGHTS: tuple[Highlight, ...] = ("contributing", "non_contributing")
 
 
-def check_inputs(inputs: tuple[Tensor, ...]) -> None:
-    """Inputs must be non-empty, floating point, finite, with one batch size."""
+def input_tuple(inputs: object) -> tuple[Tensor, ...]:
+    """Returns ``inputs`` as a tuple after checking it.
+
+    Inputs must be a tensor or a non-empty tuple of tensors, floating point,
+    finite, with one non-empty batch size.
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    if not isinstance(inputs, tuple):
+        raise TypeError(
+            f"inputs must be a torch.Tensor or a tuple of torch.Tensor, got {type(inputs).__name__}"
+        )
     if not inputs:
         raise ValueError("inputs must be a tensor or a non-empty tuple of tensors")
     for i, x in enumerate(inputs):
@@ -34,6 +44,7 @@ def check_inputs(inputs: tuple[Tensor, ...]) -> None:
             )
         if not torch.isfinite(x).all():
             raise ValueError(f"inputs[{i}] contains NaN or inf values; pass finite inputs")
+    return inputs
 
 
 def check_positive_int(name: str, value: object, allow_none: bool = False) -> None:

@@ -13,7 +13,7 @@ from captum.log import log_usage
 from torch import Tensor, nn
 
 from . import _validation as check
-from ._compat import _format_output, _format_tensor_into_tuples, _is_tuple
+from ._compat import _format_additional_forward_args, _format_output, _is_tuple
 from ._typing import Highlight, OutputTransform, Thresholds
 from .mask_units import MaskUnits, resolve_thresholds
 from .noise import UniformNoise
@@ -191,8 +191,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
             TypeError: arguments of the wrong type.
         """
         is_inputs_tuple = _is_tuple(inputs)
-        formatted = _format_tensor_into_tuples(inputs)
-        check.check_inputs(formatted)
+        formatted = check.input_tuple(inputs)
         settings = resolve_preset(preset).replace(
             n_samples=n_samples, n_steps=n_steps, lr=lr, tolerance=tolerance
         )
@@ -214,7 +213,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         batch = formatted[0].shape[0]
         constraint = OutputConstraint(target, batch, settings.tolerance, output_transform)
         clean_inputs = tuple(x.detach() for x in formatted)
-        extra = _as_tuple(additional_forward_args)
+        extra = _format_additional_forward_args(additional_forward_args) or ()
 
         # NoiseTunnel and captum.metrics call attribute under no_grad.
         with torch.enable_grad():
@@ -265,11 +264,3 @@ class NoiseMaskAttribution(PerturbationAttribution):
     def attribute_future(self, *args: Any, **kwargs: Any) -> Any:
         """Not supported: the optimisation needs the outputs synchronously."""
         raise NotImplementedError("NoiseMaskAttribution does not support attribute_future")
-
-
-def _as_tuple(additional_forward_args: Any) -> tuple[object, ...]:
-    if additional_forward_args is None:
-        return ()
-    if isinstance(additional_forward_args, tuple):
-        return additional_forward_args
-    return (additional_forward_args,)
