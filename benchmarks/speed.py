@@ -66,9 +66,12 @@ def agreement(setup: MnistSetup, device: str) -> dict:
         )
     index = torch.from_numpy(reference["test_indices"])
     images = setup.test_set.images[index].to(device)
-    fast = NoiseMaskAttribution(setup.trained.model).attribute(
-        images, highlight="non_contributing", seed=0
-    )[:, 0].cpu().numpy()
+    fast = (
+        NoiseMaskAttribution(setup.trained.model)
+        .attribute(images, highlight="non_contributing", seed=0)[:, 0]
+        .cpu()
+        .numpy()
+    )
     rows = []
     for i, (f, p) in enumerate(zip(fast, reference["maps"], strict=True)):
         a, b = f > 0.5, p > 0.5

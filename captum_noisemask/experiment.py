@@ -54,4 +54,3 @@ def prepare_mnist(
         train_set, test_set = load_idx_dir(data_dir, "train"), load_idx_dir(data_dir, "test")
     trained = load_or_train(train_set, test_set, config, show_progress, cache)
     return MnistSetup(trained, train_set, test_set)
-
