@@ -1,4 +1,4 @@
-"""One evaluation loop over ``captum.attr.Attribution`` objects: NoiseMask next to Captum's methods."""
+"""One evaluation loop over ``captum.attr.Attribution`` objects, NoiseMask among them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The paper's MNIST setting in one place: data, held-out split, trained model, digits to explain."""
+"""The paper's MNIST setting in one place: data, held-out split, trained model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .data import Digits, load_idx_dir, load_mnist_sample
-from .training import TrainedModel, TrainingConfig, load_or_train, split_digits
+from .training import (
+    DEFAULT_TRAINING,
+    TrainedModel,
+    TrainingConfig,
+    load_or_train,
+    split_digits,
+)
 
 __all__ = ["MnistSetup", "prepare_mnist"]
 
@@ -31,7 +37,7 @@ class MnistSetup:
 
 def prepare_mnist(
     data_dir: str | Path | None = None,
-    config: TrainingConfig = TrainingConfig(),
+    config: TrainingConfig = DEFAULT_TRAINING,
     show_progress: bool = False,
     cache: Path | None = None,
 ) -> MnistSetup:

@@ -28,9 +28,9 @@ def plot_figure6(images: Tensor, non_contribution: Tensor, labels: Tensor, path:
     shown = None
     for i in range(n):
         ax_in, ax_map = axes[i // cols, 2 * (i % cols)], axes[i // cols, 2 * (i % cols) + 1]
-        ax_in.imshow(images[i, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+        ax_in.imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
         ax_in.set_title(f"input ({int(labels[i])})", fontsize=9)
-        shown = ax_map.imshow(non_contribution[i, 0].cpu(), cmap="jet", vmin=0, vmax=1)
+        shown = ax_map.imshow(non_contribution[i, 0].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
         ax_map.set_title("non-contribution w", fontsize=9)
     fig.suptitle("Non-contributing pixels (red: w = 1, noise there leaves the outputs unchanged)")
     if shown is not None:
@@ -50,7 +50,7 @@ def plot_comparison(
     n, cols = images.shape[0], len(methods) + 1
     fig, axes = plt.subplots(n, cols, figsize=(1.9 * cols, 1.9 * n + 0.4), squeeze=False)
     for i in range(n):
-        axes[i, 0].imshow(images[i, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+        axes[i, 0].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
         axes[i, 0].axis("off")
         if i == 0:
             axes[i, 0].set_title("input", fontsize=8)

@@ -44,6 +44,9 @@ class TrainingConfig:
     seed: int = 0
 
 
+DEFAULT_TRAINING = TrainingConfig()
+
+
 @dataclass
 class TrainedModel:
     """A trained classifier in eval mode and its held-out accuracy."""
@@ -63,7 +66,7 @@ def split_digits(
 
 
 def train(
-    train_set: Digits, config: TrainingConfig = TrainingConfig(), show_progress: bool = False
+    train_set: Digits, config: TrainingConfig = DEFAULT_TRAINING, show_progress: bool = False
 ) -> PaperCNN:
     """Trains :class:`PaperCNN` with Adam on cross-entropy; returns it in eval mode.
 
@@ -115,7 +118,7 @@ def cache_dir() -> Path:
 def load_or_train(
     train_set: Digits,
     test_set: Digits,
-    config: TrainingConfig = TrainingConfig(),
+    config: TrainingConfig = DEFAULT_TRAINING,
     show_progress: bool = False,
     directory: Path | None = None,
 ) -> TrainedModel:

@@ -1,0 +1,82 @@
+"""The IDX reader: valid files, gzip, and every way a file can be broken."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from captum_noisemask.data import IDXError, load_idx_dir, read_idx
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encodes a uint8 array in the IDX format (magic 0x0000 0x08 ndim, big-endian dims)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_mnist_dir(directory: Path, n: int = 6, compress: bool = False) -> None:
+    rng = np.random.default_rng(0)
+    for prefix in ("train", "t10k"):
+        files = {
+            f"{prefix}-images-idx3-ubyte": rng.integers(0, 256, (n, 28, 28)),
+            f"{prefix}-labels-idx1-ubyte": np.arange(n) % 10,
+        }
+        for name, array in files.items():
+            data = idx_bytes(array)
+            if compress:
+                (directory / f"{name}.gz").write_bytes(gzip.compress(data))
+            else:
+                (directory / name).write_bytes(data)
+
+
+def test_roundtrip(tmp_path: Path) -> None:
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    (tmp_path / "a").write_bytes(idx_bytes(array))
+    np.testing.assert_array_equal(read_idx(tmp_path / "a"), array)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_mnist_directory(tmp_path: Path, compress: bool) -> None:
+    write_mnist_dir(tmp_path, compress=compress)
+    digits = load_idx_dir(tmp_path, "test")
+    assert digits.images.shape == (6, 1, 28, 28) and digits.labels.tolist() == [0, 1, 2, 3, 4, 5]
+    assert 0 <= digits.images.min() and digits.images.max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "bad magic"),
+        (b"PK\x03\x04rest", "bad magic"),
+        (bytes([0, 0, 8, 3, 0, 0]), "truncated header"),
+        (idx_bytes(np.zeros((2, 3, 3)))[:-1], "truncated or corrupt"),
+        (idx_bytes(np.zeros((2, 3, 3))) + b"\0", "truncated or corrupt"),
+    ],
+    ids=["empty", "not-idx", "short-header", "truncated", "trailing-bytes"],
+)
+def test_corrupt_files(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "f").write_bytes(content)
+    with pytest.raises(IDXError, match=message):
+        read_idx(tmp_path / "f")
+
+
+def test_corrupt_gzip(tmp_path: Path) -> None:
+    (tmp_path / "f.gz").write_bytes(gzip.compress(idx_bytes(np.zeros((4, 4))))[:-6])
+    with pytest.raises(IDXError, match="cannot read"):
+        read_idx(tmp_path / "f.gz")
+
+
+def test_missing_file_and_mismatched_labels(tmp_path: Path) -> None:
+    with pytest.raises(IDXError, match="missing t10k-images-idx3-ubyte"):
+        load_idx_dir(tmp_path, "test")
+    write_mnist_dir(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.arange(5)))
+    with pytest.raises(IDXError, match="expected images"):
+        load_idx_dir(tmp_path, "test")
+    with pytest.raises(ValueError, match="unknown split"):
+        load_idx_dir(tmp_path, "validation")
