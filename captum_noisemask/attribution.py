@@ -177,6 +177,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         Returns:
             *Tensor* or *tuple[Tensor, ...]* of **attributions**, or
             (**attributions**, **delta**):
+
             - **attributions**: values in [0, 1] with exactly the shape and
               tuple-ness of ``inputs`` (maps broadcast over channels).
             - **delta** (*Tensor*, shape ``(B,)``): returned with

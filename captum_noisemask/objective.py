@@ -1,4 +1,4 @@
-"""The objective: outputs the tolerance applies to, and the hinge on them.
+"""The objective: outputs the tolerance applies to, and the hinge on them::
 
     E(w) = (1/N) sum_n sum_k max(|y_k - y'_k| - a, 0) - mean(w)
 
