@@ -71,8 +71,16 @@ def test_cli_reproduce_from_idx_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     data.mkdir()
     write_mnist_dir(data, n=20)
     code = cli.main(
-        ["reproduce", "--out", str(tmp_path / "o"), "--data-dir", str(data), "--digits", "1",
-         "--no-progress"]
+        [
+            "reproduce",
+            "--out",
+            str(tmp_path / "o"),
+            "--data-dir",
+            str(data),
+            "--digits",
+            "1",
+            "--no-progress",
+        ]
     )
     assert code == 0 and (tmp_path / "o" / "figure6.png").exists()
 
