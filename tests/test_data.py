@@ -45,7 +45,7 @@ def test_mnist_directory(tmp_path: Path, compress: bool) -> None:
     write_mnist_dir(tmp_path, compress=compress)
     digits = load_idx_dir(tmp_path, "test")
     assert digits.images.shape == (6, 1, 28, 28) and digits.labels.tolist() == [0, 1, 2, 3, 4, 5]
-    assert 0 <= digits.images.min() and digits.images.max() <= 1
+    assert digits.images.min() >= 0 and digits.images.max() <= 1
 
 
 @pytest.mark.parametrize(
