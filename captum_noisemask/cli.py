@@ -14,6 +14,7 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``captum-noisemask`` and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="captum-noisemask",
         description="Non-contributing pixels (Ikeno, Hara & Washio) as a Captum attribution.",

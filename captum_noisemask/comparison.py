@@ -66,14 +66,19 @@ def deep_taylor_model(model: nn.Module) -> nn.Module:
 
 
 def standard_methods(
-    model: nn.Module, preset: str | Preset = "fast", seed: int = 0
+    model: nn.Module, preset: str | Preset = "fast", seed: int = 0, show_progress: bool = False
 ) -> list[Method]:
     """NoiseMask and the methods the paper compares with, plus three common baselines."""
     return [
         Method(
             "NoiseMask",
             NoiseMaskAttribution(model),
-            {"preset": preset, "seed": seed, "highlight": "contributing"},
+            {
+                "preset": preset,
+                "seed": seed,
+                "highlight": "contributing",
+                "show_progress": show_progress,
+            },
             sign="positive",
         ),
         Method("Saliency", Saliency(model), {"abs": True}),

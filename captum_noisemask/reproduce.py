@@ -86,7 +86,9 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
     state = "loaded from cache" if setup.trained.from_cache else "trained"
     say(f"model {state}: held-out accuracy {setup.trained.accuracy:.2%} ({source})")
     digits = pick_digits(setup.test_set, config.n_digits)
-    methods = standard_methods(setup.trained.model, config.preset, config.seed)
+    methods = standard_methods(
+        setup.trained.model, config.preset, config.seed, config.show_progress
+    )
     if config.preset == "paper":
         say(_paper_estimate(setup.trained.model, digits.images))
     with warnings.catch_warnings():
