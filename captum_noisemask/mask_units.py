@@ -176,7 +176,9 @@ class MaskUnits:
             assert model is not None  # checked by NoiseMaskAttribution.__init__
             watched = [m for m in model.modules() if isinstance(m, _MASKABLE + _NORMS)]
         else:
-            norms = [m for m in model.modules() if isinstance(m, _NORMS)] if model else []
+            norms = (
+                [m for m in model.modules() if isinstance(m, _NORMS)] if model is not None else []
+            )
             watched = list(thresholds) + [m for m in norms if m not in thresholds]
         calls: list[_Call] = []
 
