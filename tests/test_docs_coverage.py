@@ -13,11 +13,17 @@ API_PAGE = (Path(__file__).resolve().parents[1] / "docs" / "api.rst").read_text(
 SCRIPTS = {"captum_noisemask.cli", "captum_noisemask.__main__", "captum_noisemask.plotting"}
 # Documented through their top-level re-exports (captum_noisemask.NoiseMaskAttribution, .Preset).
 REEXPORTED = {"captum_noisemask.attribution", "captum_noisemask.presets"}
+# The metrics are documented through captum_noisemask.evaluation, which re-exports them.
+REEXPORTED |= {
+    f"captum_noisemask.evaluation.{name}"
+    for name in ("cost", "localisation", "pixel_flipping", "randomisation", "robustness", "roar")
+}
 
 
 def _public_modules() -> list[str]:
-    names = [m.name for m in pkgutil.iter_modules(captum_noisemask.__path__)]
-    return [f"captum_noisemask.{n}" for n in names if not n.startswith("_")]
+    found = pkgutil.walk_packages(captum_noisemask.__path__, prefix="captum_noisemask.")
+    names = [m.name for m in found]
+    return [n for n in names if not any(part.startswith("_") for part in n.split("."))]
 
 
 def test_every_public_module_is_in_the_api_page() -> None:

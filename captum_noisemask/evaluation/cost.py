@@ -1,0 +1,109 @@
+"""What a map costs: wall time, model evaluations and peak memory."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from ..mask_units import forward_hooks
+
+__all__ = ["Cost", "measure_cost", "model_of"]
+
+_PROC_STATUS = Path("/proc/self/status")
+_PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The price of one call, per map.
+
+    Attributes:
+        seconds_per_image (float): Wall time divided by the number of examples.
+        evaluations_per_map (float): Examples the model saw (rows of every
+                    forward call) divided by the number of examples explained.
+        peak_memory_mib (float or None): Growth of peak memory during the call:
+                    CUDA's ``max_memory_allocated`` on a GPU; on Linux CPUs the
+                    process's peak resident set (``VmHWM``, reset before the
+                    call). None where neither can be read.
+    """
+
+    seconds_per_image: float
+    evaluations_per_map: float
+    peak_memory_mib: float | None
+
+
+def model_of(attribution: object) -> nn.Module:
+    """The ``nn.Module`` a Captum attribution runs (seen through wrappers like NoiseTunnel)."""
+    candidate = attribution
+    while not isinstance(candidate, nn.Module):
+        inner = getattr(candidate, "attribution_method", None) or getattr(
+            candidate, "forward_func", None
+        )
+        if inner is None or inner is candidate:
+            raise TypeError(f"cannot find the nn.Module that {type(attribution).__name__} runs")
+        candidate = inner
+    return candidate
+
+
+def measure_cost(
+    explain: Callable[[], Tensor], model: nn.Module, n_examples: int, device: str = "cpu"
+) -> tuple[Tensor, Cost]:
+    """Runs ``explain()`` once, counting the rows ``model`` is evaluated on.
+
+    Args:
+        explain (Callable): Computes the maps of ``n_examples`` examples.
+        model (nn.Module): The module whose forward calls are counted.
+        n_examples (int): How many examples ``explain`` explains.
+        device (str, optional): Where it runs (``"cuda..."`` selects CUDA's
+                    memory counters). Default: ``"cpu"``
+
+    Returns:
+        *tuple*: the maps and their :class:`Cost`.
+    """
+    rows = [0]
+
+    def count(_module: nn.Module, args: tuple[object, ...], _output: object) -> None:
+        first = args[0] if args else None
+        rows[0] += int(first.shape[0]) if isinstance(first, Tensor) and first.dim() else 1
+
+    cuda = device.startswith("cuda")
+    baseline = _start_memory(cuda)
+    with forward_hooks([model], count):
+        start = time.perf_counter()
+        maps = explain()
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+    peak = _peak_memory(cuda, baseline)
+    return maps, Cost(seconds / n_examples, rows[0] / n_examples, peak)
+
+
+def _start_memory(cuda: bool) -> float | None:
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+        return torch.cuda.memory_allocated() / 2**20
+    try:
+        _PROC_CLEAR_REFS.write_text("5")  # resets VmHWM to the current resident size
+        return _proc_mib("VmRSS")
+    except OSError:
+        return None
+
+
+def _peak_memory(cuda: bool, baseline: float | None) -> float | None:
+    if baseline is None:
+        return None
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else _proc_mib("VmHWM")
+    return max(peak - baseline, 0.0)
+
+
+def _proc_mib(field: str) -> float:
+    found = re.search(rf"{field}:\s+(\d+) kB", _PROC_STATUS.read_text())
+    if found is None:
+        raise OSError(f"{field} missing from {_PROC_STATUS}")
+    return int(found.group(1)) / 1024

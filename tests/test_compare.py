@@ -1,0 +1,86 @@
+"""The evaluation benchmark end to end, in its quick configuration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_reproduce import TINY_TRAINING
+
+from captum_noisemask import cli
+from captum_noisemask.compare import CompareConfig, compare
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("compare")
+    config = CompareConfig(
+        out=out / "run",
+        training=TINY_TRAINING,
+        cache=out / "cache",
+        show_progress=False,
+        roar=True,
+    ).quick()
+    return config.out, compare(config, log=False)
+
+
+def test_compare_writes_every_file(quick_results: tuple[Path, dict]) -> None:
+    out, results = quick_results
+    for name in ("results.md", "results.json", "curves.png", "randomisation.png"):
+        assert (out / name).stat().st_size > 0
+    assert json.loads((out / "results.json").read_text())["metrics"] == results["metrics"]
+    table = (out / "results.md").read_text()
+    for method in results["metrics"]:
+        assert f"| {method} |" in table
+
+
+def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]) -> None:
+    _, results = quick_results
+    metrics = results["metrics"]
+    assert list(metrics) == [
+        "NoiseMask",
+        "Saliency",
+        "SmoothGrad",
+        "Deep Taylor (LRP z+)",
+        "DeepLift",
+        "Integrated Gradients",
+        "Occlusion",
+        "Random",
+    ]
+    expected = {
+        "morf_baseline",
+        "morf_uniform",
+        "lerf_baseline",
+        "lerf_uniform",
+        "infidelity",
+        "max_sensitivity",
+        "randomisation_spearman",
+        "localisation_auroc",
+        "seconds_per_image",
+        "evaluations_per_map",
+        "peak_memory_mib",
+    }
+    for scores in metrics.values():
+        assert set(scores) == expected
+    assert "NoiseMask (fixed tolerance)" in results["randomisation"]
+    assert set(results["roar"]["accuracy"]) == set(metrics)
+    assert all(0 <= a <= 1 for row in results["roar"]["accuracy"].values() for a in row)
+
+
+def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
+    """Known answers: a random map deletes worst, localises at chance, ignores the model."""
+    metrics = quick_results[1]["metrics"]
+    random_morf = metrics["Random"]["morf_baseline"]["mean"]
+    assert all(
+        m["morf_baseline"]["mean"] < random_morf for n, m in metrics.items() if n != "Random"
+    )
+    assert abs(metrics["Random"]["localisation_auroc"]["mean"] - 0.5) < 0.15
+    assert metrics["Random"]["randomisation_spearman"]["mean"] == pytest.approx(1.0)
+    assert metrics["NoiseMask"]["evaluations_per_map"] == 16 * 150 + 1  # fast preset + clean pass
+
+
+def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["compare", "--out", str(tmp_path), "--digits", "0"])
+    assert "--digits" in capsys.readouterr().err
