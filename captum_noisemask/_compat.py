@@ -10,8 +10,10 @@ from captum._utils.common import (
     _is_tuple,
 )
 from captum._utils.progress import progress
+from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule
 
 __all__ = [
+    "Alpha1_Beta0_Rule",
     "_format_additional_forward_args",
     "_format_output",
     "_is_tuple",

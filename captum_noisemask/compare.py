@@ -66,6 +66,8 @@ class CompareConfig:
         out (Path): Output directory.
         n_digits (int, optional): Held-out digits for the pixel-flipping,
                     infidelity and cost metrics. Default: 200
+        chunk_size (int, optional): Digits per ``attribute`` call, for every
+                    method alike. Default: 16
         n_sensitivity (int, optional): Digits for max-sensitivity (it re-runs
                     each method ``sensitivity_samples`` times). Default: 32
         sensitivity_samples (int, optional): Perturbations per digit. Default: 5
@@ -84,6 +86,7 @@ class CompareConfig:
 
     out: Path
     n_digits: int = 200
+    chunk_size: int = 16
     n_sensitivity: int = 32
     sensitivity_samples: int = 5
     n_randomisation: int = 50
@@ -154,6 +157,7 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
                 digits,
                 config.training,
                 config.seed,
+                config.chunk_size,
             )
     results["seconds"] = time.perf_counter() - started
     _write(results, config.out)
@@ -171,7 +175,7 @@ def _evaluate(
     images, labels = digits.images, digits.labels
 
     def explain() -> Tensor:
-        return method.attribution.attribute(images, target=labels, **method.kwargs).detach()
+        return method.explain(images, labels, config.chunk_size)
 
     maps, cost = measure_cost(explain, model_of(method.attribution), len(digits))
     scores: dict[str, Any] = {
@@ -194,17 +198,19 @@ def _evaluate(
             labels[few],
             n_perturb_samples=config.sensitivity_samples,
             seed=config.seed,
+            chunk_size=config.chunk_size,
             explanation_kwargs=method.kwargs,
         )
     )
     sample = slice(0, config.n_randomisation)
-    stages = _randomisation(method, model, images[sample], labels[sample], config, True)
-    scores["randomisation_spearman"] = list(stages.values())[-1]
-    rows = {method.name: stages}
+    signed, magnitude = _randomisation(method, model, images[sample], labels[sample], config, True)
+    scores["randomisation_spearman"] = list(magnitude.values())[-1]
+    scores["randomisation_spearman_signed"] = list(signed.values())[-1]
+    rows = {method.name: magnitude}
     if method.name == "NoiseMask":
         rows["NoiseMask (fixed tolerance)"] = _randomisation(
             method, model, images[sample], labels[sample], config, False
-        )
+        )[1]
     return scores, curves, rows
 
 
@@ -215,32 +221,32 @@ def _randomisation(
     labels: Tensor,
     config: CompareConfig,
     scale_tolerance: bool,
-) -> dict[str, dict[str, float]]:
-    """Spearman summary per cascading stage.
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Spearman summaries per cascading stage: (signed maps, magnitudes).
 
     NoiseMask's tolerance is in logit units. A re-initialised model's logits
     are far smaller, so a fixed tolerance is never exceeded and the map turns
     constant (every pixel non-contributing) whatever the layers compute. With
     ``scale_tolerance`` the tolerance follows the ratio of the logits' spread,
     so the check measures what the map depends on, not the change of units.
-    Maps are compared by magnitude.
     """
     with torch.no_grad():
         trained_spread = trained(images).std()
 
     def explain(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
-        kwargs = dict(method.kwargs)
+        overrides = {}
         if scale_tolerance and method.name == "NoiseMask":
             with torch.no_grad():
                 ratio = float(model(x).std() / trained_spread)
-            kwargs["tolerance"] = resolve_preset(config.preset).tolerance * ratio
-        maps = _same_method(model, method, config).attribution.attribute(x, target=t, **kwargs)
-        # Magnitudes, as in Adebayo et al.'s absolute variant: a map that only flips
-        # sign with the output (LRP z+ does) counts as unchanged.
-        return maps.abs()
+            overrides["tolerance"] = resolve_preset(config.preset).tolerance * ratio
+        return _same_method(model, method, config).explain(x, t, config.chunk_size, **overrides)
 
     result = cascading_randomisation(trained, explain, images, labels, seed=config.seed)
-    return {stage: _summary(row) for stage, row in zip(result.stages, result.spearman, strict=True)}
+
+    def per_stage(scores: Tensor) -> dict[str, dict[str, float]]:
+        return {stage: _summary(row) for stage, row in zip(result.stages, scores, strict=True)}
+
+    return per_stage(result.spearman), per_stage(result.spearman_abs)
 
 
 def _curve(
@@ -296,9 +302,7 @@ def _localisation(
         }
     }
     for method in _methods(model, config):
-        maps = method.attribution.attribute(
-            task.digits.images, target=task.digits.labels, **method.kwargs
-        )
+        maps = method.explain(task.digits.images, task.digits.labels, config.chunk_size)
         scores[method.name] = _summary(
             roc_auc_per_example(maps.sum(1), task.used[:, 0], task.ignored[:, 0])
         )

@@ -18,13 +18,20 @@ from captum.attr import (
     Occlusion,
     Saliency,
 )
-from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule
 from torch import Tensor, nn
 
+from ._compat import Alpha1_Beta0_Rule
 from .attribution import NoiseMaskAttribution
 from .presets import Preset
 
-__all__ = ["Method", "ExplainedBatch", "RandomAttribution", "standard_methods", "explain_all"]
+__all__ = [
+    "Method",
+    "ExplainedBatch",
+    "DeepTaylorLRP",
+    "RandomAttribution",
+    "standard_methods",
+    "explain_all",
+]
 
 
 @dataclass
@@ -43,6 +50,25 @@ class Method:
     attribution: Attribution
     kwargs: dict[str, Any] = field(default_factory=dict)
     sign: str = "absolute_value"
+
+    def explain(
+        self, inputs: Tensor, target: Tensor, chunk_size: int | None = None, **overrides: Any
+    ) -> Tensor:
+        """Detached maps of ``inputs``, ``chunk_size`` examples per ``attribute`` call.
+
+        Chunking keeps every method in the regime it runs best in on a CPU
+        (hundreds of images at once thrash the caches) and bounds memory.
+        ``overrides`` replace entries of :attr:`kwargs` for this call.
+        """
+        kwargs = {**self.kwargs, **overrides}
+        size = chunk_size or inputs.shape[0]
+        maps = [
+            self.attribution.attribute(
+                inputs[start : start + size], target=target[start : start + size], **kwargs
+            ).detach()
+            for start in range(0, inputs.shape[0], size)
+        ]
+        return torch.cat(maps)
 
 
 @dataclass
@@ -80,17 +106,28 @@ class RandomAttribution(Attribution):
         return torch.rand(like.shape, generator=self.generator).to(like)
 
 
-def deep_taylor_model(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose Conv/Linear layers carry LRP's z+ rule (Alpha1-Beta0).
+class DeepTaylorLRP(LRP):
+    """Captum's LRP with the z+ rule (Alpha1-Beta0, Deep Taylor) on every conv/linear layer.
 
-    Captum's LRP reads a ``rule`` attribute from each layer; setting it on a
-    copy leaves the caller's model untouched.
+    The rules sit on a private copy of the model, so the caller's model never
+    carries ``rule`` attributes, and they are attached again before every
+    call: Captum's LRP deletes all rules when ``attribute`` returns
+    (captum issue #1059), so a plain ``LRP`` would silently fall back to its
+    default epsilon rule from the second call on.
+
+    Args:
+        model (nn.Module): The model to explain (copied, never modified).
     """
-    lrp_model = copy.deepcopy(model)
-    for module in lrp_model.modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            module.rule = Alpha1_Beta0_Rule()  # type: ignore[assignment]
-    return lrp_model
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(copy.deepcopy(model))
+
+    def attribute(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Same as :meth:`captum.attr.LRP.attribute`, with z+ rules in place."""
+        for module in self.model.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.rule = Alpha1_Beta0_Rule()  # type: ignore[assignment]
+        return super().attribute(*args, **kwargs)
 
 
 def standard_methods(
@@ -123,7 +160,7 @@ def standard_methods(
             NoiseTunnel(Saliency(model)),
             {"nt_type": "smoothgrad", "nt_samples": 25, "stdevs": 0.15, "abs": True},
         ),
-        Method("Deep Taylor (LRP z+)", LRP(deep_taylor_model(model))),
+        Method("Deep Taylor (LRP z+)", DeepTaylorLRP(model)),
         Method("DeepLift", DeepLift(model)),
         Method("Integrated Gradients", IntegratedGradients(model), {"n_steps": 50}),
         Method(

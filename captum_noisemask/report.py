@@ -18,7 +18,8 @@ _PIXEL_FLIPPING = [
 _OTHER = [
     ("infidelity ↓", "infidelity"),
     ("max-sensitivity ↓", "max_sensitivity"),
-    ("randomisation Spearman ↓", "randomisation_spearman"),
+    ("randomisation ρ of abs. map ↓", "randomisation_spearman"),
+    ("randomisation ρ signed ↓", "randomisation_spearman_signed"),
     ("localisation AUROC ↑", "localisation_auroc"),
 ]
 

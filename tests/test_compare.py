@@ -56,6 +56,7 @@ def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]
         "infidelity",
         "max_sensitivity",
         "randomisation_spearman",
+        "randomisation_spearman_signed",
         "localisation_auroc",
         "seconds_per_image",
         "evaluations_per_map",

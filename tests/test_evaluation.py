@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 
@@ -201,12 +202,21 @@ def test_model_independent_map_fails_randomisation(tiny_cnn: TinyCNN, images: Te
     edges = cascading_randomisation(tiny_cnn, lambda m, x, t: x, images, target)
     assert edges.stages == ["fc2", "fc2+fc1", "fc2+fc1+conv2", "fc2+fc1+conv2+conv1"]
     assert torch.allclose(edges.spearman, torch.ones_like(edges.spearman))
+    assert torch.allclose(edges.spearman_abs, torch.ones_like(edges.spearman))
 
     def saliency(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
         return Saliency(model).attribute(x, target=t)
 
     gradients = cascading_randomisation(tiny_cnn, saliency, images, target)
     assert float(gradients.spearman[-1].mean()) < 0.9  # the map follows the model
+    assert float(gradients.spearman_abs[-1].mean()) < 0.9
+
+    def flips_sign(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:  # LRP z+-like
+        return x * (1.0 if model is tiny_cnn else -1.0)
+
+    flipped = cascading_randomisation(tiny_cnn, flips_sign, images, target)
+    assert torch.allclose(flipped.spearman, -torch.ones_like(flipped.spearman))
+    assert torch.allclose(flipped.spearman_abs, torch.ones_like(flipped.spearman))
     for key, value in tiny_cnn.state_dict().items():  # the caller's model is not touched
         assert torch.equal(value, before[key])
 
@@ -310,3 +320,45 @@ def test_random_attribution_ignores_the_model_and_is_reproducible(images: Tensor
     explainer = RandomAttribution(make_tiny_cnn(), seed=4)
     explainer.attribute(images)
     assert not torch.equal(explainer.attribute(images), first)  # fresh noise per call
+
+
+def test_max_sensitivity_calls_the_method_chunk_by_chunk(tiny_cnn: TinyCNN, images: Tensor) -> None:
+    rows: list[int] = []
+
+    def explain(inputs: Tensor | tuple[Tensor, ...], target: Tensor) -> Tensor:
+        batch = inputs[0] if isinstance(inputs, tuple) else inputs  # Captum passes either
+        rows.append(batch.shape[0])
+        return Saliency(tiny_cnn).attribute(inputs, target=target)
+
+    scores = max_sensitivity(
+        explain, images, torch.tensor([0, 1, 2]), n_perturb_samples=3, chunk_size=2
+    )
+    assert scores.shape == (3,) and float(scores.min()) > 0
+    assert max(rows) <= 2 and sum(rows) == 3 + 3 * 3  # clean maps, then 3 perturbations each
+
+
+def test_deep_taylor_keeps_the_z_plus_rule_on_every_call() -> None:
+    from captum.attr import LRP
+
+    from captum_noisemask._compat import Alpha1_Beta0_Rule
+    from captum_noisemask.comparison import DeepTaylorLRP
+
+    from captum_noisemask.models import PaperCNN
+
+    torch.manual_seed(0)
+    model = PaperCNN().eval()
+    images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    target = model(images).argmax(1)
+    explainer = DeepTaylorLRP(model)
+    first = explainer.attribute(images, target=target)
+    assert torch.equal(first, explainer.attribute(images, target=target))
+    assert (first >= 0).all()  # z+ on non-negative inputs and a positive output
+    assert not any(hasattr(m, "rule") for m in model.modules())
+    # What the class guards against: plain LRP drops custom rules after one call.
+    plain_model = copy.deepcopy(model)
+    for m in plain_model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.rule = Alpha1_Beta0_Rule()  # type: ignore[assignment]
+    plain = LRP(plain_model)
+    torch.testing.assert_close(plain.attribute(images, target=target), first)
+    assert not torch.allclose(plain.attribute(images, target=target), first)

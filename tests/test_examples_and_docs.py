@@ -43,7 +43,9 @@ def _python_blocks(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "page", ["README.md", "docs/getting_started.rst", "docs/captum.rst"], ids=str
+    "page",
+    ["README.md", "docs/getting_started.rst", "docs/captum.rst", "docs/datasets.rst"],
+    ids=str,
 )
 def test_code_blocks_run(page: str) -> None:
     blocks = _python_blocks(ROOT / page)

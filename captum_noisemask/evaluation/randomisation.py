@@ -22,13 +22,17 @@ class RandomisationResult:
     Attributes:
         stages (list[str]): Layers randomised so far, one entry per stage
                     (``"fc2"``, then ``"fc2+fc1"``, ...).
-        spearman (Tensor): ``(n_stages, B)`` Spearman correlation per example.
-                    Near 1 means the map survived randomisation: the method
-                    does not depend on those layers.
+        spearman (Tensor): ``(n_stages, B)`` Spearman correlation per example
+                    of the signed maps. Near 1 means the map survived
+                    randomisation: the method does not depend on those layers.
+        spearman_abs (Tensor): The same for the maps' magnitudes (Adebayo et
+                    al.'s absolute variant: a map whose sign flips with the
+                    output, as LRP z+'s does, counts as unchanged).
     """
 
     stages: list[str]
     spearman: Tensor
+    spearman_abs: Tensor
 
 
 def spearman_per_example(first: Tensor, second: Tensor) -> Tensor:
@@ -92,14 +96,16 @@ def cascading_randomisation(
     reference = explain(model, inputs, target)
     randomised = copy.deepcopy(model)
     copies = dict(randomised.named_modules())
-    stages, scores = [], []
+    stages, signed, magnitude = [], [], []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for depth, name in enumerate(names):
             _reinitialise(copies[name])
             stages.append("+".join(names[: depth + 1]))
-            scores.append(spearman_per_example(reference, explain(randomised, inputs, target)))
-    return RandomisationResult(stages, torch.stack(scores))
+            maps = explain(randomised, inputs, target)
+            signed.append(spearman_per_example(reference, maps))
+            magnitude.append(spearman_per_example(reference.abs(), maps.abs()))
+    return RandomisationResult(stages, torch.stack(signed), torch.stack(magnitude))
 
 
 def _default_layers(model: nn.Module) -> list[str]:

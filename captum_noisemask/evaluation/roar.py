@@ -56,6 +56,7 @@ def roar(
     test_set: Digits,
     training: TrainingConfig = DEFAULT_TRAINING,
     seed: int = 0,
+    chunk_size: int | None = 16,
 ) -> dict[str, Any]:
     """Accuracy of a classifier retrained after removal, per method and fraction.
 
@@ -70,6 +71,7 @@ def roar(
         test_set (Digits): Digits to degrade and test on.
         training (TrainingConfig, optional): How to retrain.
         seed (int, optional): Seeds tie-breaking. Default: 0
+        chunk_size (int, optional): Digits per ``attribute`` call. Default: 16
 
     Returns:
         *dict* with ``fractions``, ``accuracy`` (method name -> one accuracy
@@ -79,8 +81,7 @@ def roar(
     results: dict[str, list[float]] = {}
     for method in methods:
         maps = [
-            method.attribution.attribute(part.images, target=part.labels, **method.kwargs).detach()
-            for part in (train_set, test_set)
+            method.explain(part.images, part.labels, chunk_size) for part in (train_set, test_set)
         ]
         accuracies = []
         for fraction in ROAR_FRACTIONS:

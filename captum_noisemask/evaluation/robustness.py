@@ -66,6 +66,7 @@ def max_sensitivity(
     radius: float = 0.02,
     n_perturb_samples: int = 5,
     seed: int = 0,
+    chunk_size: int | None = None,
     explanation_kwargs: dict[str, Any] | None = None,
 ) -> Tensor:
     """Captum's ``sensitivity_max``: the largest relative change of the map under small noise.
@@ -81,6 +82,8 @@ def max_sensitivity(
         radius (float, optional): Perturbation radius. Default: 0.02
         n_perturb_samples (int, optional): Perturbations per example. Default: 5
         seed (int, optional): Seeds the perturbations. Default: 0
+        chunk_size (int, optional): Examples per ``explanation_func`` call.
+                    Default: all at once
         explanation_kwargs (dict, optional): More arguments of
                     ``explanation_func`` (e.g. NoiseMask's own ``seed``).
 
@@ -93,16 +96,19 @@ def max_sensitivity(
         return batch + (2 * noise - 1) * perturb_radius
 
     generator = torch.Generator().manual_seed(seed)
-    return (
+    size = chunk_size or inputs.shape[0]
+    scores = [
         sensitivity_max(
             explanation_func,
-            inputs,
+            inputs[start : start + size],
             perturb_func=perturb,
             perturb_radius=radius,
             n_perturb_samples=n_perturb_samples,
-            target=target,
+            # Captum then explains one perturbation of the whole chunk per call.
+            max_examples_per_batch=size,
+            target=target[start : start + size],
             **(explanation_kwargs or {}),
         )
-        .detach()
-        .cpu()
-    )
+        for start in range(0, inputs.shape[0], size)
+    ]
+    return torch.cat(scores).detach().cpu()
