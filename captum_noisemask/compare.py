@@ -136,11 +136,14 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
         "curves": {},
         "randomisation": {},
     }
-    with warnings.catch_warnings():
+    # NoiseTunnel (SmoothGrad) draws from torch's global generator: each method starts from
+    # the same seeded state, and the caller's generator state is restored afterwards.
+    with warnings.catch_warnings(), torch.random.fork_rng():
         # Captum's gradient methods announce that they set requires_grad on their inputs.
         warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
         for method in methods:
             say(f"[{time.perf_counter() - started:6.0f} s] {method.name}")
+            torch.manual_seed(config.seed)
             scores, curves, randomisation = _evaluate(method, model, digits, config)
             results["metrics"][method.name] = scores
             results["curves"][method.name] = curves
@@ -151,6 +154,7 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
             results["metrics"][name]["localisation_auroc"] = score
         if config.roar:
             say(f"[{time.perf_counter() - started:6.0f} s] ROAR")
+            torch.manual_seed(config.seed)
             results["roar"] = roar(
                 methods,
                 setup.train_set.subset(slice(0, config.roar_train)),
@@ -302,6 +306,7 @@ def _localisation(
         }
     }
     for method in _methods(model, config):
+        torch.manual_seed(config.seed)
         maps = method.explain(task.digits.images, task.digits.labels, config.chunk_size)
         scores[method.name] = _summary(
             roc_auc_per_example(maps.sum(1), task.used[:, 0], task.ignored[:, 0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -71,9 +72,8 @@ def plot_comparison(
                 )
             if i == 0:
                 ax.set_title(method.name, fontsize=8)
-    fig.suptitle(
-        "Attribution maps (Captum visualization; darker = more relevant)", fontsize=10, y=1.0
-    )
+    fig.suptitle("Attribution maps (Captum visualization; darker = more relevant)", fontsize=10)
+    fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
@@ -89,9 +89,7 @@ def plot_curves(
     for index, (key, kind, removal, _) in enumerate(layout):
         ax = axes[index % 2, index // 2]
         for name, method_curves in curves.items():
-            style = "--" if name == "Random" else "-"
-            width = 2.5 if name == "NoiseMask" else 1.2
-            ax.plot(method_curves["fractions"], method_curves[key], style, lw=width, label=name)
+            ax.plot(method_curves["fractions"], method_curves[key], label=name, **_line(name))
         removed = "zero" if removal == "baseline" else "noise"
         ax.set_title(f"{titles[kind]}, removed = {removed}", fontsize=9)
         ax.grid(alpha=0.3)
@@ -112,7 +110,7 @@ def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Pat
     for name, per_stage in stages.items():
         labels = list(per_stage)
         means = [per_stage[s]["mean"] for s in labels]
-        ax.plot(range(len(labels)), means, "o-", lw=2.5 if name == "NoiseMask" else 1.2, label=name)
+        ax.plot(range(len(labels)), means, marker="o", label=name, **_line(name))
     ax.set_xticks(range(len(labels)), [f"+{s.split('+')[-1]}" for s in labels])
     ax.set_xlabel("layers re-initialised, from the output down (cumulative)")
     ax.set_ylabel("Spearman of |map| vs trained model's")
@@ -122,3 +120,27 @@ def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Pat
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+#: One colour per method in every evaluation figure.
+_COLOURS = {
+    "NoiseMask": "tab:blue",
+    "Saliency": "tab:orange",
+    "SmoothGrad": "tab:green",
+    "Deep Taylor (LRP z+)": "tab:red",
+    "DeepLift": "tab:purple",
+    "Integrated Gradients": "tab:brown",
+    "Occlusion": "tab:pink",
+    "Random": "tab:gray",
+}
+
+
+def _line(name: str) -> dict[str, Any]:
+    """Colour, width and dash of a method's line (variants share their method's colour)."""
+    base = name.split(" (")[0] if name.startswith("NoiseMask") else name
+    variant = base != name or name == "Random"
+    return {
+        "color": _COLOURS.get(base, "black"),
+        "lw": 2.5 if base == "NoiseMask" else 1.2,
+        "ls": "--" if variant else "-",
+    }

@@ -8,12 +8,13 @@ import math
 
 import pytest
 import torch
-from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
+from captum.attr import LRP, IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from conftest import HalfBlindLinear, TinyCNN, make_tiny_cnn
 from torch import Tensor, nn
 
 from captum_noisemask import NoiseMaskAttribution
-from captum_noisemask.comparison import RandomAttribution
+from captum_noisemask._compat import Alpha1_Beta0_Rule
+from captum_noisemask.comparison import DeepTaylorLRP, RandomAttribution
 from captum_noisemask.data import Digits
 from captum_noisemask.evaluation import (
     cascading_randomisation,
@@ -29,6 +30,7 @@ from captum_noisemask.evaluation import (
     roc_auc_per_example,
     spearman_per_example,
 )
+from captum_noisemask.models import PaperCNN
 
 TARGET0 = torch.zeros(4, dtype=torch.long)
 
@@ -338,13 +340,6 @@ def test_max_sensitivity_calls_the_method_chunk_by_chunk(tiny_cnn: TinyCNN, imag
 
 
 def test_deep_taylor_keeps_the_z_plus_rule_on_every_call() -> None:
-    from captum.attr import LRP
-
-    from captum_noisemask._compat import Alpha1_Beta0_Rule
-    from captum_noisemask.comparison import DeepTaylorLRP
-
-    from captum_noisemask.models import PaperCNN
-
     torch.manual_seed(0)
     model = PaperCNN().eval()
     images = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(1))
