@@ -46,6 +46,13 @@ def result_tables(results: dict[str, Any]) -> dict[str, tuple[str, Table]]:
             _stage_table(results["randomisation"]),
         ),
     }
+    paper = results.get("paper_preset", {})
+    if "metrics" in paper:
+        title = (
+            f"Paper preset vs fast preset on the {len(paper['digits'])} reference digits "
+            "(all outputs held)"
+        )
+        tables["paper_preset"] = (title, _metric_table(paper["metrics"], _PIXEL_FLIPPING))
     if "roar" in results:
         fractions = results["roar"]["fractions"]
         rows = [["method", *(f"{f:.0%} removed" for f in fractions)]]

@@ -85,3 +85,30 @@ def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):
         cli.main(["compare", "--out", str(tmp_path), "--digits", "0"])
     assert "--digits" in capsys.readouterr().err
+
+
+def test_paper_preset_maps_are_scored_only_for_their_model(tmp_path: Path) -> None:
+    import numpy as np
+    import torch
+
+    from captum_noisemask.compare import _paper_preset
+    from captum_noisemask.data import Digits
+    from captum_noisemask.experiment import MnistSetup
+    from captum_noisemask.models import PaperCNN
+    from captum_noisemask.training import TrainedModel
+
+    torch.manual_seed(0)
+    digits = Digits(torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    setup = MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)
+    config = CompareConfig(out=tmp_path, curve_steps=4)
+    fixture = tmp_path / "maps.npz"
+    maps = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
+    np.savez(fixture, maps=maps, test_indices=np.array([0, 2]), model_digest="0" * 16)
+    assert "skipped" in _paper_preset(setup, fixture, config, lambda *a: None)
+    np.savez(fixture, maps=maps, test_indices=np.array([0, 2]), model_digest=setup.state_digest())
+    scored = _paper_preset(setup, fixture, config, lambda *a: None)
+    assert scored["digits"] == [0, 2]
+    assert set(scored["metrics"]) == {"NoiseMask, fast preset", "NoiseMask, paper preset"}
+    for row in scored["metrics"].values():
+        assert set(row) == {"morf_baseline", "morf_uniform", "lerf_baseline", "lerf_uniform"}
+        assert all(0.0 <= cell["mean"] <= 1.0 and cell["n"] == 2 for cell in row.values())
