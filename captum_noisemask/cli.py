@@ -19,6 +19,8 @@ from .distributed import barrier, process_group, rank_and_world
 from .experiment import prepare_mnist
 from .models import PaperCNN
 from .reproduce import ReproduceConfig, reproduce
+from .speed import add_arguments as add_speed_arguments
+from .speed import run as run_speed
 from .training import split_digits
 
 __all__ = ["main", "build_parser"]
@@ -74,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--target", choices=["predicted", "label"], default="predicted", help="class to explain"
     )
+    speed_ = commands.add_parser(
+        "bench-speed",
+        help="time the fast and paper presets against Occlusion and Saliency; write JSON",
+    )
+    add_speed_arguments(speed_)
     return parser
 
 
@@ -100,6 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "bench-speed":
+        try:
+            run_speed(args)
+        except ValueError as error:
+            print(f"captum-noisemask: error: {error}", file=sys.stderr)
+            return 2
+        return 0
     if args.digits is not None and args.digits < 1:
         parser.error("--digits must be at least 1")
     problem = _unwritable(args.out)

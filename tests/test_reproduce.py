@@ -112,3 +112,34 @@ def test_cli_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "--out", str(tmp_path / "f")])
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_cli_bench_speed_needs_its_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.npz"
+    arguments = ["bench-speed", "--sections", "agreement", "--reference", str(missing)]
+    assert cli.main([*arguments, "--out", str(tmp_path / "s.json")]) == 2
+    assert "no reference maps" in capsys.readouterr().err
+
+
+def test_cli_bench_speed_times_the_methods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "captum_noisemask.speed.prepare_mnist",
+        lambda: _tiny_setup(tmp_path),
+    )
+    out = tmp_path / "speed.json"
+    assert cli.main(["bench-speed", "--sections", "time", "--out", str(out)]) == 0
+    timing = json.loads(out.read_text())["time"]
+    assert set(timing["seconds_per_image"]) == {"noisemask_fast", "occlusion_4x4_s2", "saliency"}
+    assert timing["fast_over_occlusion"] > 0
+
+
+def _tiny_setup(tmp_path: Path) -> object:
+    from captum_noisemask.data import Digits
+    from captum_noisemask.experiment import MnistSetup
+    from captum_noisemask.training import TrainedModel
+
+    torch.manual_seed(0)
+    digits = Digits(torch.rand(8, 1, 28, 28), torch.arange(8))
+    return MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)

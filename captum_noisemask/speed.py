@@ -1,0 +1,278 @@
+"""Speed benchmark of NoiseMaskAttribution on the paper's MNIST CNN.
+
+    captum-noisemask bench-speed                     # CPU, all sections, ~3 minutes on 2 cores
+    captum-noisemask bench-speed --paper-batch 64 --device cuda --sections paper-batch
+    python benchmarks/speed.py ...                   # the same, from a checkout
+
+Sections:
+  agreement    fast preset vs the committed paper-preset reference maps (IoU of w > 0.5, Pearson r)
+  time         time per image: fast preset vs Captum Occlusion (4x4, stride 2) and Saliency
+  paper-cost   paper preset: time per step, implied time per image, step overhead over a bare
+               forward+backward of the same noisy batch (gradient w.r.t. the input only)
+  batch        fast-preset throughput at 1, 8, 64 digits per call
+  memory       peak memory as n_samples grows, with and without internal_batch_size
+  paper-batch  the full paper preset on --paper-batch digits at once (meant for a GPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from captum.attr import Occlusion, Saliency
+
+from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask.experiment import MnistSetup, prepare_mnist
+from captum_noisemask.models import PaperCNN
+
+#: The committed paper-preset reference maps, relative to a checkout's root.
+FIXTURE = Path("benchmarks/reference/paper_maps.npz")
+
+__all__ = [
+    "agreement",
+    "time_per_image",
+    "paper_cost",
+    "batch_throughput",
+    "memory",
+    "paper_batch",
+    "add_arguments",
+    "run",
+]
+SECTIONS = ["agreement", "time", "paper-cost", "batch", "memory", "paper-batch"]
+
+
+def _timed(fn: Callable[[], object], device: str, repeats: int = 3) -> float:
+    """Best wall time of ``repeats`` calls, in seconds (after one warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def agreement(setup: MnistSetup, device: str, fixture: Path = FIXTURE) -> dict:
+    """IoU of the non-contributing sets and Pearson r of w, fast preset vs paper preset."""
+    reference = np.load(fixture)
+    if str(reference["model_digest"]) != setup.state_digest():
+        print(
+            "WARNING: the cached model differs from the one the reference maps were made "
+            f"with ({setup.state_digest()} vs {reference['model_digest']}); agreement is "
+            "measured against another model's maps",
+            file=sys.stderr,
+        )
+    index = torch.from_numpy(reference["test_indices"])
+    images = setup.test_set.images[index].to(device)
+    fast = (
+        NoiseMaskAttribution(setup.trained.model)
+        .attribute(images, highlight="non_contributing", seed=0)[:, 0]
+        .cpu()
+        .numpy()
+    )
+    rows = []
+    for i, (f, p) in enumerate(zip(fast, reference["maps"], strict=True)):
+        a, b = f > 0.5, p > 0.5
+        rows.append(
+            {
+                "test_index": int(index[i]),
+                "label": int(reference["labels"][i]),
+                "iou": float((a & b).sum() / max((a | b).sum(), 1)),
+                "pearson": float(np.corrcoef(f.ravel(), p.ravel())[0, 1]),
+            }
+        )
+    return {
+        "reference_device": str(reference["device"]),
+        "reference_seconds": float(reference["seconds"]),
+        "per_digit": rows,
+        "min_iou": min(r["iou"] for r in rows),
+        "min_pearson": min(r["pearson"] for r in rows),
+    }
+
+
+def time_per_image(setup: MnistSetup, device: str, n_digits: int = 8) -> dict:
+    """Fast preset against Occlusion (4x4, stride 2) and Saliency, same digits, same process."""
+    model = setup.trained.model
+    images = setup.test_set.images[:n_digits].to(device)
+    labels = setup.test_set.labels[:n_digits].to(device)
+    methods = {
+        "noisemask_fast": lambda: NoiseMaskAttribution(model).attribute(images, seed=0),
+        "occlusion_4x4_s2": lambda: Occlusion(model).attribute(
+            images, target=labels, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2)
+        ),
+        "saliency": lambda: Saliency(model).attribute(images, target=labels),
+    }
+    seconds = {name: _timed(fn, device) / n_digits for name, fn in methods.items()}
+    return {
+        "digits_per_call": n_digits,
+        "seconds_per_image": seconds,
+        "fast_over_occlusion": seconds["noisemask_fast"] / seconds["occlusion_4x4_s2"],
+        "fast_over_saliency": seconds["noisemask_fast"] / seconds["saliency"],
+    }
+
+
+def paper_cost(setup: MnistSetup, device: str, steps: int = 60) -> dict:
+    """Paper preset per-step time, implied per-image time, and step overhead."""
+    model = setup.trained.model
+    image = setup.test_set.images[:1].to(device)
+    explainer = NoiseMaskAttribution(model)
+
+    def run(n_steps: int) -> Callable[[], object]:
+        return lambda: explainer.attribute(image, preset="paper", n_steps=n_steps, seed=0)
+
+    # The difference of two run lengths removes the per-call setup (clean pass, masks).
+    per_step = (_timed(run(2 * steps), device) - _timed(run(steps), device)) / steps
+    noisy = (image + torch.rand(100, 1, 28, 28, device=device) * 0.5).requires_grad_()
+
+    def bare() -> None:
+        for _ in range(steps):
+            torch.autograd.grad(model(noisy).sum(), noisy)
+
+    bare_step = _timed(bare, device) / steps
+    return {
+        "seconds_per_step": per_step,
+        "implied_seconds_per_image": per_step * 15_000,
+        "bare_forward_backward_seconds": bare_step,
+        "step_overhead": per_step / bare_step,
+    }
+
+
+def batch_throughput(setup: MnistSetup, device: str) -> dict:
+    """Fast-preset seconds per image with 1, 8 and 64 digits per ``attribute`` call."""
+    model = setup.trained.model
+    explainer = NoiseMaskAttribution(model)
+    out = {}
+    for n in (1, 8, 64):
+        images = setup.test_set.images[:n].to(device)
+        repeats = 3 if n < 64 else 1
+        call = (lambda batch: lambda: explainer.attribute(batch, seed=0))(images)
+        out[str(n)] = _timed(call, device, repeats) / n
+    return {"seconds_per_image_by_batch": out}
+
+
+def memory(device: str) -> dict:
+    """Peak RSS of one attribute call, each configuration in a fresh process."""
+    rows = []
+    for n_samples in (256, 1024, 4096):
+        for ibs in (None, 64):
+            probe = [
+                sys.executable,
+                "-m",
+                __name__,
+                "--memory-probe",
+                str(n_samples),
+                str(ibs or 0),
+            ]
+            peak = float(subprocess.run(probe, capture_output=True, text=True, check=True).stdout)
+            rows.append({"n_samples": n_samples, "internal_batch_size": ibs, "peak_mib": peak})
+    return {"peak_memory": rows}
+
+
+def _memory_probe(n_samples: int, ibs: int) -> None:
+    # An untrained PaperCNN has the same activation sizes; skipping data loading and training
+    # keeps the process's earlier peak below what attribute itself needs.
+    torch.manual_seed(0)
+    model, image = PaperCNN().eval(), torch.rand(1, 1, 28, 28)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    NoiseMaskAttribution(model).attribute(
+        image, n_samples=n_samples, n_steps=3, internal_batch_size=ibs or None, seed=0
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((peak - base) / 1024)  # ru_maxrss is KiB on Linux: growth during the call, MiB
+
+
+def paper_batch(setup: MnistSetup, device: str, n_digits: int) -> dict:
+    """Wall time of the full paper preset on ``n_digits`` digits in one call (for a GPU)."""
+    images = setup.test_set.images[:n_digits].to(device)
+    explainer = NoiseMaskAttribution(setup.trained.model)
+    _sync(device)
+    start = time.perf_counter()
+    explainer.attribute(images, preset="paper", seed=0, show_progress=True)
+    _sync(device)
+    seconds = time.perf_counter() - start
+    return {
+        "digits": n_digits,
+        "seconds": seconds,
+        "forward_backward_passes": n_digits * 100 * 15_000,
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The benchmark's options (shared by ``bench-speed`` and ``python -m``)."""
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=SECTIONS[:-1],
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"any of {', '.join(SECTIONS)} (default: all but paper-batch, which is for a GPU)",
+    )
+    parser.add_argument("--paper-batch", type=int, default=64, help="digits of paper-batch")
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results/speed.json"), help="JSON output"
+    )
+    parser.add_argument(
+        "--reference", type=Path, default=FIXTURE, help="paper-preset reference maps (.npz)"
+    )
+    parser.add_argument("--memory-probe", nargs=2, type=int, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Runs the chosen sections, prints each, writes the JSON; returns it."""
+    if args.memory_probe:
+        _memory_probe(*args.memory_probe)
+        return {}
+    if "agreement" in args.sections and not args.reference.exists():
+        raise ValueError(
+            f"{args.reference}: no reference maps (run from a checkout, pass --reference, "
+            "or leave out the agreement section)"
+        )
+    torch.manual_seed(0)
+    setup = prepare_mnist()
+    setup.trained.model.to(args.device)
+    device_name = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor()
+    )
+    results: dict = {
+        "device": f"{args.device} ({device_name})",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    runners: dict[str, Callable[[], dict]] = {
+        "agreement": lambda: agreement(setup, args.device, args.reference),
+        "time": lambda: time_per_image(setup, args.device),
+        "paper-cost": lambda: paper_cost(setup, args.device),
+        "batch": lambda: batch_throughput(setup, args.device),
+        "memory": lambda: memory(args.device),
+        "paper-batch": lambda: paper_batch(setup, args.device, args.paper_batch),
+    }
+    for section in args.sections:
+        results[section] = runners[section]()
+        print(f"== {section}\n{json.dumps(results[section], indent=2)}", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+    return results
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    run(parser.parse_args())
