@@ -1,17 +1,21 @@
 """Speed benchmark of NoiseMaskAttribution on the paper's MNIST CNN.
 
+Usage (``python benchmarks/speed.py`` is the same from a checkout)::
+
     captum-noisemask bench-speed                     # CPU, all sections, ~3 minutes on 2 cores
     captum-noisemask bench-speed --paper-batch 64 --device cuda --sections paper-batch
-    python benchmarks/speed.py ...                   # the same, from a checkout
 
 Sections:
-  agreement    fast preset vs the committed paper-preset reference maps (IoU of w > 0.5, Pearson r)
-  time         time per image: fast preset vs Captum Occlusion (4x4, stride 2) and Saliency
-  paper-cost   paper preset: time per step, implied time per image, step overhead over a bare
-               forward+backward of the same noisy batch (gradient w.r.t. the input only)
-  batch        fast-preset throughput at 1, 8, 64 digits per call
-  memory       peak memory as n_samples grows, with and without internal_batch_size
-  paper-batch  the full paper preset on --paper-batch digits at once (meant for a GPU)
+
+- ``agreement``: fast preset vs the committed paper-preset reference maps (IoU of
+  ``w > 0.5``, Pearson r);
+- ``time``: time per image, fast preset vs Captum Occlusion (4x4, stride 2) and Saliency;
+- ``paper-cost``: paper preset time per step, implied time per image, and the step's
+  overhead over a bare forward+backward of the same noisy batch (gradient w.r.t. the
+  input only);
+- ``batch``: fast-preset throughput at 1, 8, 64 digits per call;
+- ``memory``: peak memory as ``n_samples`` grows, with and without ``internal_batch_size``;
+- ``paper-batch``: the full paper preset on ``--paper-batch`` digits at once (for a GPU).
 """
 
 from __future__ import annotations
