@@ -62,7 +62,7 @@ PAPER = Preset(n_samples=100, n_steps=15_000, lr=1e-4, tolerance=DEFAULT_TOLERAN
 #: rate and antithetic noise. The learning rates add up to about 1.9, close to the
 #: paper's 15,000 x 1e-4 = 1.5: Adam moves w by at most ~lr per step, and pixels
 #: still in transit at the paper's last step end where that budget leaves them.
-#: Agreement with PAPER is measured by benchmarks/speed.py.
+#: Agreement with PAPER is measured by ``captum-noisemask bench-speed`` (docs/performance.rst).
 FAST = Preset(
     n_samples=16,
     n_steps=150,

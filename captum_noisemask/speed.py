@@ -15,6 +15,7 @@ Sections:
   input only);
 - ``batch``: fast-preset throughput at 1, 8, 64 digits per call;
 - ``memory``: peak memory as ``n_samples`` grows, with and without ``internal_batch_size``;
+- ``schedules``: agreement of several candidate schedules with the paper preset, two seeds;
 - ``paper-batch``: the full paper preset on ``--paper-batch`` digits at once (for a GPU).
 """
 
@@ -34,15 +35,17 @@ import numpy as np
 import torch
 from captum.attr import Occlusion, Saliency
 
-from captum_noisemask import NoiseMaskAttribution
-from captum_noisemask.experiment import MnistSetup, prepare_mnist
-from captum_noisemask.models import PaperCNN
+from .attribution import NoiseMaskAttribution
+from .experiment import MnistSetup, prepare_mnist
+from .models import PaperCNN
+from .presets import FAST, Preset
 
 #: The committed paper-preset reference maps, relative to a checkout's root.
 FIXTURE = Path("benchmarks/reference/paper_maps.npz")
 
 __all__ = [
     "agreement",
+    "schedules",
     "time_per_image",
     "paper_cost",
     "batch_throughput",
@@ -51,7 +54,7 @@ __all__ = [
     "add_arguments",
     "run",
 ]
-SECTIONS = ["agreement", "time", "paper-cost", "batch", "memory", "paper-batch"]
+SECTIONS = ["agreement", "time", "paper-cost", "batch", "memory", "schedules", "paper-batch"]
 
 
 def _timed(fn: Callable[[], object], device: str, repeats: int = 3) -> float:
@@ -72,8 +75,14 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def agreement(setup: MnistSetup, device: str, fixture: Path = FIXTURE) -> dict:
-    """IoU of the non-contributing sets and Pearson r of w, fast preset vs paper preset."""
+def agreement(
+    setup: MnistSetup,
+    device: str,
+    fixture: Path = FIXTURE,
+    preset: Preset = FAST,
+    seed: int = 0,
+) -> dict:
+    """IoU of the non-contributing sets and Pearson r of w, ``preset`` vs the paper preset."""
     reference = np.load(fixture)
     if str(reference["model_digest"]) != setup.state_digest():
         print(
@@ -86,7 +95,7 @@ def agreement(setup: MnistSetup, device: str, fixture: Path = FIXTURE) -> dict:
     images = setup.test_set.images[index].to(device)
     fast = (
         NoiseMaskAttribution(setup.trained.model)
-        .attribute(images, highlight="non_contributing", seed=0)[:, 0]
+        .attribute(images, preset=preset, highlight="non_contributing", seed=seed)[:, 0]
         .cpu()
         .numpy()
     )
@@ -108,6 +117,40 @@ def agreement(setup: MnistSetup, device: str, fixture: Path = FIXTURE) -> dict:
         "min_iou": min(r["iou"] for r in rows),
         "min_pearson": min(r["pearson"] for r in rows),
     }
+
+
+#: Schedules tried against the reference maps (``--sections schedules``): (name, preset).
+CANDIDATE_SCHEDULES = [
+    ("fast (16 x 150, cosine 0.02 -> 0.005)", FAST),
+    ("16 x 150, constant 0.01", FAST.replace(lr=0.01, lr_final=None)),
+    ("16 x 200, cosine 0.015 -> 0.004", FAST.replace(n_steps=200, lr=0.015, lr_final=0.004)),
+    ("32 x 150, cosine 0.02 -> 0.005", FAST.replace(n_samples=32)),
+    ("64 x 150, cosine 0.02 -> 0.005", FAST.replace(n_samples=64)),
+    (
+        "64 x 300, cosine 0.01 -> 0.0025",
+        FAST.replace(n_samples=64, n_steps=300, lr=0.01, lr_final=0.0025),
+    ),
+]
+
+
+def schedules(setup: MnistSetup, device: str, fixture: Path = FIXTURE) -> dict:
+    """Agreement with the paper preset of each candidate schedule, for seeds 0 and 1."""
+    rows = []
+    for name, preset in CANDIDATE_SCHEDULES:
+        for seed in (0, 1):
+            result = agreement(setup, device, fixture, preset, seed)
+            ious = [r["iou"] for r in result["per_digit"]]
+            rows.append(
+                {
+                    "schedule": name,
+                    "seed": seed,
+                    "draws_times_steps": preset.n_samples * preset.n_steps,
+                    "min_iou": result["min_iou"],
+                    "mean_iou": sum(ious) / len(ious),
+                    "min_pearson": result["min_pearson"],
+                }
+            )
+    return {"schedules": rows}
 
 
 def time_per_image(setup: MnistSetup, device: str, n_digits: int = 8) -> dict:
@@ -243,7 +286,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.memory_probe:
         _memory_probe(*args.memory_probe)
         return {}
-    if "agreement" in args.sections and not args.reference.exists():
+    if {"agreement", "schedules"} & set(args.sections) and not args.reference.exists():
         raise ValueError(
             f"{args.reference}: no reference maps (run from a checkout, pass --reference, "
             "or leave out the agreement section)"
@@ -261,6 +304,7 @@ def run(args: argparse.Namespace) -> dict:
     }
     runners: dict[str, Callable[[], dict]] = {
         "agreement": lambda: agreement(setup, args.device, args.reference),
+        "schedules": lambda: schedules(setup, args.device, args.reference),
         "time": lambda: time_per_image(setup, args.device),
         "paper-cost": lambda: paper_cost(setup, args.device),
         "batch": lambda: batch_throughput(setup, args.device),
