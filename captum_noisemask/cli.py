@@ -6,6 +6,7 @@ import argparse
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -107,13 +108,24 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "bench-speed":
-        try:
-            run_speed(args)
-        except ValueError as error:
-            print(f"captum-noisemask: error: {error}", file=sys.stderr)
-            return 2
-        return 0
+    if args.command != "bench-speed":
+        _check_shared_options(parser, args)
+    commands: dict[str, Callable[[argparse.Namespace], object]] = {
+        "reproduce": _reproduce,
+        "compare": _compare,
+        "explain-dataset": explain_dataset,
+        "bench-speed": run_speed,
+    }
+    try:
+        commands[args.command](args)
+    except (IDXError, ImportError, ValueError) as error:
+        print(f"captum-noisemask: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Rejects bad shared options before anything slow starts (exits with status 2)."""
     if args.digits is not None and args.digits < 1:
         parser.error("--digits must be at least 1")
     problem = _unwritable(args.out)
@@ -121,36 +133,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--out {args.out}: {problem}")
     if args.data_dir is not None and not args.data_dir.is_dir():
         parser.error(f"--data-dir {args.data_dir}: not a directory")
-    try:
-        if args.command == "reproduce":
-            reproduce(
-                ReproduceConfig(
-                    out=args.out,
-                    preset=args.preset,
-                    data_dir=args.data_dir,
-                    n_digits=args.digits,
-                    seed=args.seed,
-                    show_progress=not args.no_progress,
-                )
-            )
-        elif args.command == "compare":
-            config = CompareConfig(
-                out=args.out,
-                n_digits=args.digits,
-                preset=args.preset,
-                seed=args.seed,
-                data_dir=args.data_dir,
-                roar=args.roar,
-                paper_maps=args.paper_maps,
-                show_progress=not args.no_progress,
-            )
-            compare(config.quick() if args.quick else config)
-        else:
-            explain_dataset(args)
-    except (IDXError, ImportError, ValueError) as error:
-        print(f"captum-noisemask: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> None:
+    reproduce(
+        ReproduceConfig(
+            out=args.out,
+            preset=args.preset,
+            data_dir=args.data_dir,
+            n_digits=args.digits,
+            seed=args.seed,
+            show_progress=not args.no_progress,
+        )
+    )
+
+
+def _compare(args: argparse.Namespace) -> None:
+    config = CompareConfig(
+        out=args.out,
+        n_digits=args.digits,
+        preset=args.preset,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        roar=args.roar,
+        paper_maps=args.paper_maps,
+        show_progress=not args.no_progress,
+    )
+    compare(config.quick() if args.quick else config)
 
 
 def explain_dataset(args: argparse.Namespace) -> None:

@@ -141,6 +141,13 @@ def test_pixel_flipping_rejects_bad_arguments(tiny_cnn: TinyCNN, images: Tensor)
         deletion_curve(tiny_cnn, images, images, target, removal="blur")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="n_steps"):
         insertion_curve(tiny_cnn, images, images, target, n_steps=0)
+    with pytest.raises(ValueError, match="one per example"):
+        deletion_curve(tiny_cnn, images, images, target[:2])
+    single = deletion_curve(tiny_cnn, images, images, 1, n_steps=3)
+    torch.testing.assert_close(
+        single.probabilities,
+        deletion_curve(tiny_cnn, images, images, target * 0 + 1, n_steps=3).probabilities,
+    )
 
 
 def test_deletion_works_on_flat_features() -> None:

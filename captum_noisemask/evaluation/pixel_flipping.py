@@ -91,7 +91,7 @@ def deletion_curve(
     forward_func: Callable[[Tensor], Tensor],
     inputs: Tensor,
     attributions: Tensor,
-    target: Tensor,
+    target: int | Tensor,
     order: Literal["morf", "lerf"] = "morf",
     removal: Removal = "baseline",
     n_steps: int = 20,
@@ -106,7 +106,7 @@ def deletion_curve(
                     reports their softmax at ``target``.
         inputs (Tensor): ``(B, ...)`` examples.
         attributions (Tensor): Maps shaped like ``inputs``; larger = more relevant.
-        target (Tensor): ``(B,)`` class per example.
+        target (int or Tensor): Class of every example, or ``(B,)`` one per example.
         order (str, optional): ``"morf"`` (a good map drops the probability
                     fast: low area is good) or ``"lerf"`` (a good map keeps it:
                     high area is good). Default: ``"morf"``
@@ -142,7 +142,7 @@ def insertion_curve(
     forward_func: Callable[[Tensor], Tensor],
     inputs: Tensor,
     attributions: Tensor,
-    target: Tensor,
+    target: int | Tensor,
     removal: Removal = "baseline",
     n_steps: int = 20,
     baseline: float = 0.0,
@@ -174,7 +174,7 @@ def _curve(
     forward_func: Callable[[Tensor], Tensor],
     inputs: Tensor,
     attributions: Tensor,
-    target: Tensor,
+    target: int | Tensor,
     settings: _CurveSettings,
     order: str,
     insert: bool,
@@ -183,6 +183,14 @@ def _curve(
         raise ValueError(
             f"attributions {tuple(attributions.shape)} must have the inputs' shape "
             f"{tuple(inputs.shape)}"
+        )
+    target = torch.as_tensor(target, device=inputs.device).reshape(-1)
+    if target.numel() == 1:
+        target = target.expand(inputs.shape[0])
+    if target.numel() != inputs.shape[0]:
+        raise ValueError(
+            f"target must be one class or one per example ({inputs.shape[0]}), "
+            f"got {target.numel()} values"
         )
     if settings.n_steps < 1:
         raise ValueError(f"n_steps must be a positive integer, got {settings.n_steps}")
