@@ -178,10 +178,11 @@ def explain_dataset(args: argparse.Namespace) -> None:
             show_progress=not args.no_progress,
         )
     if rank == 0:
+        resumed = "" if world == 1 else " of rank 0's"
         print(
             f"explained {summary.n_examples} examples in {summary.n_chunks} chunks on {world} "
-            f"process(es) in {summary.seconds:.1f} s ({summary.resumed_chunks} chunks were "
-            f"already done); results in {summary.out} (read them with "
+            f"process(es) in {summary.seconds:.1f} s ({summary.resumed_chunks}{resumed} chunks "
+            f"were already done); results in {summary.out} (read them with "
             "captum_noisemask.dataset.load_results)"
         )
 

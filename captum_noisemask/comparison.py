@@ -186,7 +186,7 @@ def explain_all(
         if on_method is not None:
             on_method(method.name)
         start = time.perf_counter()
-        maps = method.attribution.attribute(images, target=labels, **method.kwargs)
+        maps = method.explain(images, labels)
         seconds = (time.perf_counter() - start) / images.shape[0]
-        results[method.name] = ExplainedBatch(maps.detach(), seconds)
+        results[method.name] = ExplainedBatch(maps, seconds)
     return results

@@ -59,7 +59,7 @@ class DatasetSummary:
         n_examples (int): Examples in the dataset.
         n_chunks (int): Chunks in all.
         computed_chunks (int): Chunks this process computed in this call.
-        resumed_chunks (int): Chunks found finished from an earlier run (all ranks).
+        resumed_chunks (int): This process's chunks found finished by an earlier run.
         seconds (float): Wall time of this call.
     """
 
@@ -152,11 +152,14 @@ def attribute_dataset(
         _claim(out, identity)
     barrier()
     _check_identity(out, identity)
+    owned = range(rank, n_chunks, world)
     if (out / "index.json").exists():
-        return DatasetSummary(out, n_examples, n_chunks, 0, n_chunks, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return DatasetSummary(out, n_examples, n_chunks, 0, len(owned), seconds)
     parts = out / "parts"
-    finished = {c for c in range(n_chunks) if _valid_part(parts, c, batch_size, n_examples)}
-    mine = [c for c in range(rank, n_chunks, world) if c not in finished]
+    # Each rank checks only its own chunks: no file is read (or deleted) by two ranks.
+    finished = [c for c in owned if _valid_part(parts, c, batch_size, n_examples)]
+    mine = [c for c in owned if c not in finished]
     device = _device_of(attribution)
     chunks = progress(mine, desc=f"rank {rank}", total=len(mine)) if show_progress else mine
     for chunk in chunks:

@@ -109,7 +109,11 @@ def cascading_randomisation(
 
 
 def _default_layers(model: nn.Module) -> list[str]:
-    own = [name for name, m in model.named_modules() if any(True for _ in m.parameters(False))]
+    own = [
+        name
+        for name, module in model.named_modules()
+        if next(module.parameters(recurse=False), None) is not None
+    ]
     return own[::-1]
 
 
