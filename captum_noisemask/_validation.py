@@ -66,6 +66,16 @@ def check_number(name: str, value: object, minimum: float, inclusive: bool) -> N
         raise ValueError(f"{name} must be a finite number {bound} {minimum}, got {value}")
 
 
+def check_betas(betas: object) -> None:
+    """Adam's betas: two numbers in [0, 1)."""
+    if not isinstance(betas, tuple) or len(betas) != 2:
+        raise TypeError(f"betas must be a tuple of two numbers in [0, 1), got {betas!r}")
+    for name, beta in zip(("betas[0]", "betas[1]"), betas, strict=True):
+        check_number(name, beta, 0.0, inclusive=True)
+        if beta >= 1:
+            raise ValueError(f"{name} must be in [0, 1), got {beta}")
+
+
 def check_highlight(highlight: object) -> None:
     if highlight not in HIGHLIGHTS:
         raise ValueError(f"unknown highlight {highlight!r}; accepted: {list(HIGHLIGHTS)}")

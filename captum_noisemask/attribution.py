@@ -200,6 +200,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
         check.check_positive_int("n_steps", settings.n_steps)
         check.check_number("lr", settings.lr, 0.0, inclusive=False)
         check.check_number("tolerance", settings.tolerance, 0.0, inclusive=True)
+        check.check_betas(settings.betas)
+        check.check_positive_int("emulated_samples", settings.emulated_samples, allow_none=True)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
         check.check_highlight(highlight)
         scales = check.noise_scales(noise_scale, len(formatted))
@@ -248,7 +250,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
             )
             result = optimise_noise_levels(problem, settings, show_progress)
             delta = (
-                problem.evaluate(result.maps, with_grad=False)[0]
+                problem.evaluate(result.maps, with_grad=False).hinge
                 if return_convergence_delta
                 else None
             )

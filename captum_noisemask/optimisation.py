@@ -16,12 +16,13 @@ import torch
 from torch import Tensor
 
 from ._compat import progress
+from .adam import ProjectedAdam
 from .mask_units import MaskUnits
 from .noise import UniformNoise
 from .objective import OutputConstraint
 from .presets import Preset
 
-__all__ = ["NoisyForward", "NoiseLevels", "optimise_noise_levels", "map_shape"]
+__all__ = ["NoisyForward", "HingeEstimate", "NoiseLevels", "optimise_noise_levels", "map_shape"]
 
 
 def map_shape(example_batch: Tensor) -> tuple[int, ...]:
@@ -65,27 +66,48 @@ class NoisyForward:
     n_rows_evaluated: int = 0
 
     def evaluate(
-        self, levels: tuple[Tensor, ...], with_grad: bool
-    ) -> tuple[Tensor, tuple[Tensor, ...] | None]:
+        self, levels: tuple[Tensor, ...], with_grad: bool, with_variance: bool = False
+    ) -> HingeEstimate:
         """The hinge per example, ``(1/N) sum_n sum_k max(|y_k - y'_k| - a, 0)``.
 
-        With ``with_grad``, also its gradient with respect to ``levels``,
-        taken chunk by chunk with ``torch.autograd.grad``: at most one
-        chunk's graph is alive (memory stays flat as ``N`` grows) and no
-        ``.grad`` of the model's parameters is ever written.
+        With ``with_grad``, also its gradient with respect to ``levels``; with
+        ``with_variance`` too, the variance over the draws of each draw's own
+        gradient. Both come from the gradient with respect to the noisy rows
+        (``d/dw`` of draw ``n`` is ``U_n`` times it), taken chunk by chunk with
+        ``torch.autograd.grad``: at most one chunk's graph is alive (memory
+        stays flat as ``N`` grows) and no ``.grad`` of the model's parameters
+        is ever written.
         """
         total = self.clean.new_zeros(self.clean.shape[0])
-        grads = [torch.zeros_like(w) for w in levels] if with_grad else None
+        grad_sums = [torch.zeros_like(w) for w in levels]
+        square_sums = [torch.zeros_like(w) for w in levels]
         for draws, examples in self._chunks():
+            noisy = self._noisy_rows(levels, draws, examples, requires_grad=with_grad)
             with torch.set_grad_enabled(with_grad):
-                violation = self._violation(levels, draws, examples)
-            if grads is not None:
-                chunk_grads = torch.autograd.grad(violation.sum() / self.n_samples, levels)
-                for grad, chunk_grad in zip(grads, chunk_grads, strict=True):
-                    grad.add_(chunk_grad)
+                violation = self._violation(noisy, draws[0].shape[0], examples)
             n_examples = examples.stop - examples.start
             total[examples] += violation.detach().unflatten(0, (-1, n_examples)).sum(0)
-        return total / self.n_samples, None if grads is None else tuple(grads)
+            if not with_grad:
+                continue
+            row_grads = torch.autograd.grad(violation.sum(), noisy)
+            for i, (u, row_grad, w) in enumerate(zip(draws, row_grads, levels, strict=True)):
+                per_draw = (u * row_grad.unflatten(0, (-1, n_examples))).sum_to_size(
+                    u.shape[0], n_examples, *w.shape[1:]
+                )
+                grad_sums[i][examples] += per_draw.sum(0)
+                if with_variance:
+                    square_sums[i][examples] += per_draw.square().sum(0)
+        n = self.n_samples
+        gradient = tuple(s / n for s in grad_sums) if with_grad else None
+        variance = (
+            tuple(
+                (q - n * g.square()).clamp_min_(0.0) / max(n - 1, 1)
+                for q, g in zip(square_sums, gradient, strict=True)
+            )
+            if with_variance and gradient is not None
+            else None
+        )
+        return HingeEstimate(total / n, gradient, variance)
 
     def _chunks(self) -> Iterator[tuple[tuple[Tensor, ...], slice]]:
         """Yields ``(noise draws, examples)``; draws do not depend on ``B``."""
@@ -102,20 +124,45 @@ class NoisyForward:
             for first in range(0, batch, examples_per_chunk):
                 yield draws, slice(first, min(first + examples_per_chunk, batch))
 
-    def _violation(
-        self, levels: tuple[Tensor, ...], draws: tuple[Tensor, ...], examples: slice
-    ) -> Tensor:
-        n_draws = draws[0].shape[0]
-        noisy = tuple(
-            (x[examples] + u * w[examples]).flatten(0, 1)
-            for x, u, w in zip(self.inputs, draws, levels, strict=True)
-        )
+    def _noisy_rows(
+        self,
+        levels: tuple[Tensor, ...],
+        draws: tuple[Tensor, ...],
+        examples: slice,
+        requires_grad: bool,
+    ) -> tuple[Tensor, ...]:
+        """``x + U * w`` for every draw and example, sample-major ``(n * b, ...)``."""
+        with torch.no_grad():
+            noisy = tuple(
+                (x[examples] + u * w[examples]).flatten(0, 1)
+                for x, u, w in zip(self.inputs, draws, levels, strict=True)
+            )
+        return tuple(r.requires_grad_() for r in noisy) if requires_grad else noisy
+
+    def _violation(self, noisy: tuple[Tensor, ...], n_draws: int, examples: slice) -> Tensor:
         args = _rows_of(self.additional_forward_args, examples, n_draws, self.clean.shape[0])
         with self.mask_units.for_examples(examples), self.mask_units.active():
             output = self.forward_func(*noisy, *args)
         self.n_rows_evaluated += noisy[0].shape[0]
         selected = self.constraint.select(output, examples, n_draws)
         return self.constraint.violation(self.clean[examples], selected)
+
+
+@dataclass
+class HingeEstimate:
+    """Monte Carlo estimate of the hinge term, from :meth:`NoisyForward.evaluate`.
+
+    Attributes:
+        hinge (Tensor): Per example, ``(B,)``.
+        gradient (tuple[Tensor, ...] or None): Its gradient with respect to
+                    each map (mean of the draws' gradients).
+        draw_variance (tuple[Tensor, ...] or None): Per map value, the variance
+                    over the draws of one draw's gradient.
+    """
+
+    hinge: Tensor
+    gradient: tuple[Tensor, ...] | None
+    draw_variance: tuple[Tensor, ...] | None
 
 
 @dataclass
@@ -140,36 +187,41 @@ def optimise_noise_levels(
     Every example is its own problem: the loss is a sum over examples and
     Adam acts element-wise, so no example's map depends on another's.
 
+    With ``settings.emulated_samples`` set, Adam's second moment is fed
+    ``g ** 2 + s2 / emulated_samples`` instead of ``g ** 2`` (``g`` the
+    step's gradient, ``s2`` the variance of one draw's gradient): the
+    expected square of a gradient averaged over that many independent draws,
+    which is what the second moment of the emulated run sees.
+
     Args:
         problem (NoisyForward): The hinge term, ready to evaluate.
-        settings (Preset): Steps, learning rates, start value.
+        settings (Preset): Steps, learning rates, betas, start value.
         show_progress (bool, optional): Show a progress bar. Default: False
 
     Returns:
         *NoiseLevels*: the maps and the number of model rows evaluated.
     """
     levels = tuple(
-        torch.full(map_shape(x), settings.init, dtype=x.dtype, device=x.device).requires_grad_()
+        torch.full(map_shape(x), settings.init, dtype=x.dtype, device=x.device)
         for x in problem.inputs
     )
     # d(-mean(w))/dw: every value of an example's maps (all inputs together) counts once.
     mean_grad = 1.0 / sum(math.prod(w.shape[1:]) for w in levels)
-    # One fused kernel per step on CUDA, where per-step launch overhead dominates small models.
-    fused = all(w.is_cuda for w in levels)
-    optimiser = torch.optim.Adam(levels, lr=settings.lr, fused=fused or None)
+    adam = ProjectedAdam(levels, settings.betas)
+    emulated = settings.emulated_samples
     steps = range(settings.n_steps)
     bar = progress(steps, desc="NoiseMask", total=settings.n_steps) if show_progress else steps
     for step in bar:
-        optimiser.param_groups[0]["lr"] = _learning_rate(settings, step)
-        _, grads = problem.evaluate(levels, with_grad=True)
-        assert grads is not None
-        for w, grad in zip(levels, grads, strict=True):
-            w.grad = grad.sub_(mean_grad)
-        optimiser.step()
-        with torch.no_grad():
-            for w in levels:
-                w.clamp_(0.0, 1.0)
-    return NoiseLevels(tuple(w.detach() for w in levels), problem.n_rows_evaluated)
+        estimate = problem.evaluate(levels, with_grad=True, with_variance=emulated is not None)
+        assert estimate.gradient is not None
+        grads = tuple(g.sub_(mean_grad) for g in estimate.gradient)
+        squares = tuple(g.square() for g in grads)
+        if emulated is not None:
+            assert estimate.draw_variance is not None
+            for square, variance in zip(squares, estimate.draw_variance, strict=True):
+                square.add_(variance, alpha=1.0 / emulated)
+        adam.step(grads, squares, _learning_rate(settings, step))
+    return NoiseLevels(levels, problem.n_rows_evaluated)
 
 
 def _learning_rate(settings: Preset, step: int) -> float:

@@ -7,8 +7,8 @@ Usage (``python benchmarks/speed.py`` is the same from a checkout)::
 
 Sections:
 
-- ``agreement``: fast preset vs the committed paper-preset reference maps (IoU of
-  ``w > 0.5``, Pearson r);
+- ``agreement``: fast and faithful presets (seeds 0 and 1) vs the committed
+  paper-preset reference maps (IoU of ``w > 0.5``, Pearson r, seconds per image);
 - ``time``: time per image, fast preset vs Captum Occlusion (4x4, stride 2) and Saliency;
 - ``paper-cost``: paper preset time per step, implied time per image, and the step's
   overhead over a bare forward+backward of the same noisy batch (gradient w.r.t. the
@@ -22,6 +22,7 @@ Sections:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import resource
@@ -38,7 +39,7 @@ from captum.attr import Occlusion, Saliency
 from .attribution import NoiseMaskAttribution
 from .experiment import MnistSetup, prepare_mnist
 from .models import PaperCNN
-from .presets import FAST, Preset
+from .presets import FAITHFUL, FAST, PAPER, Preset
 
 #: The committed paper-preset reference maps, relative to a checkout's root.
 FIXTURE = Path("benchmarks/reference/paper_maps.npz")
@@ -82,7 +83,10 @@ def agreement(
     preset: Preset = FAST,
     seed: int = 0,
 ) -> dict:
-    """IoU of the non-contributing sets and Pearson r of w, ``preset`` vs the paper preset."""
+    """IoU of the non-contributing sets and Pearson r of w, ``preset`` vs the paper preset.
+
+    Also reports the wall time of the one ``attribute`` call on the reference digits.
+    """
     reference = np.load(fixture)
     if str(reference["model_digest"]) != setup.state_digest():
         print(
@@ -93,14 +97,15 @@ def agreement(
         )
     index = torch.from_numpy(reference["test_indices"])
     images = setup.test_set.images[index].to(device)
-    fast = (
-        NoiseMaskAttribution(setup.trained.model)
-        .attribute(images, preset=preset, highlight="non_contributing", seed=seed)[:, 0]
-        .cpu()
-        .numpy()
+    _sync(device)
+    start = time.perf_counter()
+    maps = NoiseMaskAttribution(setup.trained.model).attribute(
+        images, preset=preset, highlight="non_contributing", seed=seed
     )
+    _sync(device)
+    seconds = time.perf_counter() - start
     rows = []
-    for i, (f, p) in enumerate(zip(fast, reference["maps"], strict=True)):
+    for i, (f, p) in enumerate(zip(maps[:, 0].cpu().numpy(), reference["maps"], strict=True)):
         a, b = f > 0.5, p > 0.5
         rows.append(
             {
@@ -113,6 +118,9 @@ def agreement(
     return {
         "reference_device": str(reference["device"]),
         "reference_seconds": float(reference["seconds"]),
+        "seed": seed,
+        "draws_times_steps": preset.n_samples * preset.n_steps,
+        "seconds_per_image": seconds / len(rows),
         "per_digit": rows,
         "min_iou": min(r["iou"] for r in rows),
         "min_pearson": min(r["pearson"] for r in rows),
@@ -120,15 +128,27 @@ def agreement(
 
 
 #: Schedules tried against the reference maps (``--sections schedules``): (name, preset).
+#: The last one is FAITHFUL without the emulated gradient noise: what the variance term adds.
 CANDIDATE_SCHEDULES = [
     ("fast (16 x 150, cosine 0.02 -> 0.005)", FAST),
     ("16 x 150, constant 0.01", FAST.replace(lr=0.01, lr_final=None)),
-    ("16 x 200, cosine 0.015 -> 0.004", FAST.replace(n_steps=200, lr=0.015, lr_final=0.004)),
     ("32 x 150, cosine 0.02 -> 0.005", FAST.replace(n_samples=32)),
-    ("64 x 150, cosine 0.02 -> 0.005", FAST.replace(n_samples=64)),
     (
         "64 x 300, cosine 0.01 -> 0.0025",
         FAST.replace(n_samples=64, n_steps=300, lr=0.01, lr_final=0.0025),
+    ),
+    (
+        "128 x 300, cosine 0.01 -> 0.0025",
+        FAST.replace(n_samples=128, n_steps=300, lr=0.01, lr_final=0.0025),
+    ),
+    ("paper emulated, 16 x 150", PAPER.emulated(n_samples=16, n_steps=150)),
+    ("paper emulated, 64 x 150", PAPER.emulated(n_samples=64, n_steps=150)),
+    ("paper emulated, 64 x 300", PAPER.emulated(n_samples=64, n_steps=300)),
+    ("paper emulated, 128 x 300", PAPER.emulated(n_samples=128, n_steps=300)),
+    ("faithful (paper emulated, 128 x 400)", FAITHFUL),
+    (
+        "faithful without the emulated noise term",
+        dataclasses.replace(FAITHFUL, emulated_samples=None),
     ),
 ]
 
@@ -144,12 +164,13 @@ def schedules(setup: MnistSetup, device: str, fixture: Path = FIXTURE) -> dict:
                 {
                     "schedule": name,
                     "seed": seed,
-                    "draws_times_steps": preset.n_samples * preset.n_steps,
+                    "draws_times_steps": result["draws_times_steps"],
                     "min_iou": result["min_iou"],
                     "mean_iou": sum(ious) / len(ious),
                     "min_pearson": result["min_pearson"],
                 }
             )
+            print(json.dumps(rows[-1]), flush=True)
     return {"schedules": rows}
 
 
@@ -303,7 +324,11 @@ def run(args: argparse.Namespace) -> dict:
         "torch": torch.__version__,
     }
     runners: dict[str, Callable[[], dict]] = {
-        "agreement": lambda: agreement(setup, args.device, args.reference),
+        "agreement": lambda: {
+            f"{name}, seed {seed}": agreement(setup, args.device, args.reference, preset, seed)
+            for name, preset in (("fast", FAST), ("faithful", FAITHFUL))
+            for seed in (0, 1)
+        },
         "schedules": lambda: schedules(setup, args.device, args.reference),
         "time": lambda: time_per_image(setup, args.device),
         "paper-cost": lambda: paper_cost(setup, args.device),

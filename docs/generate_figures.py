@@ -6,18 +6,25 @@
   (``captum-noisemask reproduce``, fast preset, 8 held-out digits; about 20 s on 2 CPU cores the
   first time, skipped while the files exist);
 - ``docs/_generated/evaluation/``: ``curves.png`` and ``randomisation.png`` drawn from the
-  committed benchmark result ``benchmarks/results/compare/results.json`` (instant).
+  committed benchmark result ``benchmarks/results/compare/results.json`` (instant);
+- ``docs/_generated/performance/``: the performance page's tables, read from the committed
+  ``captum-noisemask bench-speed`` results in ``benchmarks/results/`` (instant).
 
 Nothing here is committed: ``docs/_generated/`` is git-ignored.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-RESULTS = DOCS.parent / "benchmarks" / "results" / "compare" / "results.json"
+BENCHMARKS = DOCS.parent / "benchmarks" / "results"
+RESULTS = BENCHMARKS / "compare" / "results.json"
+#: The paper preset's forward+backward rows per image: N = 100 draws x 15,000 steps.
+PAPER_ROWS = 100 * 15_000
 
 
 def generate(docs: Path = DOCS) -> None:
@@ -34,6 +41,129 @@ def generate(docs: Path = DOCS) -> None:
     results = json.loads(RESULTS.read_text())
     plot_curves(results["curves"], CURVES, evaluation / "curves.png")
     plot_randomisation(results["randomisation"], evaluation / "randomisation.png")
+    performance_tables(BENCHMARKS, docs / "_generated" / "performance")
+
+
+def performance_tables(results: Path, out: Path) -> None:
+    """Writes the performance page's CSV tables from the bench-speed JSON files."""
+    out.mkdir(parents=True, exist_ok=True)
+    cpu = json.loads((results / "speed_cpu.json").read_text())
+    agreement = cpu["agreement"]
+    _write(
+        out / "agreement.csv",
+        [
+            "preset, seed",
+            "draws x steps",
+            "paper's cost /",
+            "s per image",
+            "min IoU",
+            "mean IoU",
+            "min Pearson r",
+        ],
+        [
+            [
+                name,
+                f"{a['draws_times_steps']:,}",
+                f"{PAPER_ROWS / a['draws_times_steps']:.0f}",
+                f"{a['seconds_per_image']:.2f}",
+                f"{a['min_iou']:.3f}",
+                f"{_mean(r['iou'] for r in a['per_digit']):.3f}",
+                f"{a['min_pearson']:.3f}",
+            ]
+            for name, a in agreement.items()
+        ],
+    )
+    fast, faithful = agreement["fast, seed 0"], agreement["faithful, seed 0"]
+    _write(
+        out / "agreement_digits.csv",
+        ["test index", "label", "fast IoU", "fast r", "faithful IoU", "faithful r"],
+        [
+            [
+                f["test_index"],
+                f["label"],
+                f"{f['iou']:.3f}",
+                f"{f['pearson']:.3f}",
+                f"{g['iou']:.3f}",
+                f"{g['pearson']:.3f}",
+            ]
+            for f, g in zip(fast["per_digit"], faithful["per_digit"], strict=True)
+        ],
+    )
+    schedules = json.loads((results / "schedules_cpu.json").read_text())["schedules"]
+    _write(
+        out / "schedules.csv",
+        ["schedule", "seed", "draws x steps", "min IoU", "mean IoU", "min Pearson r"],
+        [
+            [
+                r["schedule"],
+                r["seed"],
+                f"{r['draws_times_steps']:,}",
+                f"{r['min_iou']:.3f}",
+                f"{r['mean_iou']:.3f}",
+                f"{r['min_pearson']:.3f}",
+            ]
+            for r in schedules["schedules"]
+        ],
+    )
+    seconds = cpu["time"]["seconds_per_image"]
+    _write(
+        out / "time.csv",
+        ["method", "seconds per image", "fast preset / method"],
+        [
+            [name, f"{value:.5f}", f"{seconds['noisemask_fast'] / value:.1f}"]
+            for name, value in seconds.items()
+        ],
+    )
+    devices = [cpu] + [
+        json.loads((results / f"speed_{gpu}.json").read_text()) for gpu in ("h200", "h100")
+    ]
+    _write(
+        out / "paper_cost.csv",
+        [
+            "device",
+            "seconds per step (1 digit, N = 100)",
+            "implied seconds per digit",
+            "bare forward+backward (s)",
+            "step / bare",
+        ],
+        [
+            [
+                d["device"],
+                f"{c['seconds_per_step']:.4f}",
+                f"{c['implied_seconds_per_image']:.0f}",
+                f"{c['bare_forward_backward_seconds']:.4f}",
+                f"{c['step_overhead']:.2f}",
+            ]
+            for d in devices
+            for c in [d["paper-cost"]]
+        ],
+    )
+    _write(
+        out / "batch.csv",
+        ["digits per call", "fast preset, seconds per image"],
+        [[n, f"{t:.3f}"] for n, t in cpu["batch"]["seconds_per_image_by_batch"].items()],
+    )
+    rows = cpu["memory"]["peak_memory"]
+    _write(
+        out / "memory.csv",
+        ["n_samples", "internal_batch_size=None (MiB)", "internal_batch_size=64 (MiB)"],
+        [
+            [n, *(f"{r['peak_mib']:.0f}" for r in rows if r["n_samples"] == n)]
+            for n in dict.fromkeys(r["n_samples"] for r in rows)
+        ],
+    )
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items)
+
+
+def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 import torch
 from conftest import HalfBlindLinear, TinyCNN
 from torch import Tensor
 
 from captum_noisemask import NoiseMaskAttribution, Preset
+from captum_noisemask.adam import ProjectedAdam
 from captum_noisemask.mask_units import MaskUnits
 from captum_noisemask.noise import UniformNoise
 from captum_noisemask.objective import OutputConstraint
@@ -60,18 +64,31 @@ def _problem(model: TinyCNN, x: Tensor, n_samples: int, ibs: int | None) -> Nois
     return NoisyForward(model, (x,), (), constraint, clean_output, masks, noise, n_samples, ibs)
 
 
-def test_hinge_and_gradient_match_a_plain_loop(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    w = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(2)).requires_grad_()
+def test_hinge_gradient_and_draw_variance_match_a_plain_loop(
+    tiny_cnn: TinyCNN, images: Tensor
+) -> None:
+    w = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+    noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1
+    per_draw = []
+    for n in range(6):
+        w_ref = w.clone().requires_grad_()
+        _reference_hinge(tiny_cnn, images, w_ref, noise[n : n + 1], 0.01, 0.1).sum().backward()
+        assert w_ref.grad is not None
+        per_draw.append(w_ref.grad)
+    draw_grads = torch.stack(per_draw)
+    reference = _reference_hinge(tiny_cnn, images, w, noise, 0.01, 0.1)
+    assert reference.min() > 0  # the comparison is not vacuous
+    assert draw_grads.var(0).max() > 0
     for ibs in (None, 5):
-        hinge, grads = _problem(tiny_cnn, images, 6, ibs).evaluate((w,), with_grad=True)
-        assert grads is not None
-        noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1
-        w_ref = w.detach().clone().requires_grad_()
-        reference = _reference_hinge(tiny_cnn, images, w_ref, noise, 0.01, 0.1)
-        reference.sum().backward()
-        torch.testing.assert_close(hinge, reference.detach(), rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(grads[0], w_ref.grad, rtol=1e-4, atol=1e-6)
-        assert reference.min() > 0  # the comparison is not vacuous
+        estimate = _problem(tiny_cnn, images, 6, ibs).evaluate(
+            (w,), with_grad=True, with_variance=True
+        )
+        assert estimate.gradient is not None and estimate.draw_variance is not None
+        torch.testing.assert_close(estimate.hinge, reference, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(estimate.gradient[0], draw_grads.mean(0), rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(
+            estimate.draw_variance[0], draw_grads.var(0), rtol=1e-3, atol=1e-7
+        )
 
 
 def test_first_step_is_an_adam_step_on_the_objective_then_projection(
@@ -96,3 +113,56 @@ def test_cosine_schedule_reaches_final_learning_rate() -> None:
     rates = [_learning_rate(preset, s) for s in range(11)]
     assert rates[0] == 0.1 and abs(rates[-1] - 0.01) < 1e-12
     assert all(a > b for a, b in zip(rates, rates[1:], strict=False))
+
+
+def test_projected_adam_is_torch_adam_followed_by_clamping() -> None:
+    generator = torch.Generator().manual_seed(0)
+    ours = torch.rand(4, 5, generator=generator)
+    theirs = ours.clone().requires_grad_()
+    reference = torch.optim.Adam([theirs], lr=0.05)
+    adam = ProjectedAdam((ours,), betas=(0.9, 0.999))
+    for step in range(100):
+        grad = torch.randn(4, 5, generator=generator) * (1 + step % 3)
+        theirs.grad = grad.clone()
+        reference.step()
+        with torch.no_grad():
+            theirs.clamp_(0, 1)
+        adam.step((grad,), (grad.square(),), lr=0.05)
+    assert ((ours == 0) | (ours == 1)).any()  # the projection was exercised
+    torch.testing.assert_close(ours, theirs.detach())
+
+
+def test_emulated_preset_rescales_learning_rate_and_betas() -> None:
+    reference = Preset(n_samples=100, n_steps=15_000, lr=1e-4, tolerance=1.0)
+    emulated = reference.emulated(n_samples=32, n_steps=150)
+    assert emulated.lr == pytest.approx(1e-2)
+    assert emulated.betas == pytest.approx((0.9**100, 0.999**100))
+    assert emulated.emulated_samples == 100 and emulated.antithetic
+    assert (emulated.n_samples, emulated.n_steps, emulated.tolerance) == (32, 150, 1.0)
+    with pytest.raises(ValueError, match="constant learning rate"):
+        Preset(n_samples=1, n_steps=10, lr=0.1, tolerance=0.0, lr_final=0.01).emulated(1, 1)
+    with pytest.raises(ValueError, match="constant learning rate"):
+        emulated.emulated(n_samples=8, n_steps=10)
+
+
+def test_first_emulated_step_feeds_the_draw_variance_to_the_second_moment(
+    tiny_cnn: TinyCNN, images: Tensor
+) -> None:
+    settings = Preset(n_samples=6, n_steps=1, lr=0.3, tolerance=0.01, init=0.5, emulated_samples=2)
+    result = optimise_noise_levels(_problem(tiny_cnn, images, 6, None), settings)
+    w0 = torch.full((3, 1, 8, 8), 0.5)
+    noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1
+    per_draw = []
+    for n in range(6):
+        w = w0.clone().requires_grad_()
+        _reference_hinge(tiny_cnn, images, w, noise[n : n + 1], 0.01, 0.1).sum().backward()
+        assert w.grad is not None
+        per_draw.append(w.grad)
+    draw_grads = torch.stack(per_draw)
+    grad = draw_grads.mean(0) - 1 / 64
+    # First step: bias-corrected moments are g and g^2 + s^2 / 2.
+    expected = 0.5 - 0.3 * grad / ((grad.square() + draw_grads.var(0) / 2).sqrt() + 1e-8)
+    torch.testing.assert_close(result.maps[0], expected.clamp(0, 1), rtol=1e-4, atol=1e-4)
+    plain_settings = dataclasses.replace(settings, emulated_samples=None)
+    plain = optimise_noise_levels(_problem(tiny_cnn, images, 6, None), plain_settings)
+    assert (result.maps[0] - w0).abs().mean() < (plain.maps[0] - w0).abs().mean()

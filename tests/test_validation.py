@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from conftest import TinyCNN
@@ -9,7 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import Tensor, nn
 
-from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask import FAST, NoiseMaskAttribution, Preset
+
+
+def _preset(**fields: object) -> Preset:
+    return dataclasses.replace(FAST, **fields)
 
 
 @pytest.mark.parametrize(
@@ -21,8 +27,15 @@ from captum_noisemask import NoiseMaskAttribution
         ({"lr": 0.0}, ValueError, r"lr must be a finite number > 0"),
         ({"lr": float("nan")}, ValueError, "lr must be a finite number"),
         ({"tolerance": -0.1}, ValueError, r"tolerance must be a finite number >= 0"),
-        ({"preset": "slow"}, ValueError, r"unknown preset 'slow'; accepted: \['fast', 'paper'\]"),
+        (
+            {"preset": "slow"},
+            ValueError,
+            r"unknown preset 'slow'; accepted: \['faithful', 'fast', 'paper'\]",
+        ),
         ({"preset": 3}, TypeError, "preset must be one of"),
+        ({"preset": _preset(betas=(0.9, 1.0))}, ValueError, r"betas\[1\] must be in \[0, 1\)"),
+        ({"preset": _preset(betas=0.9)}, TypeError, "betas must be a tuple of two numbers"),
+        ({"preset": _preset(emulated_samples=0)}, ValueError, "emulated_samples must be a"),
         ({"highlight": "both"}, ValueError, "unknown highlight 'both'; accepted"),
         ({"noise_scale": 0.0}, ValueError, "noise_scale must be a finite number > 0"),
         ({"noise_scale": (1.0, 2.0)}, ValueError, "one number per input"),
