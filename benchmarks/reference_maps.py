@@ -13,7 +13,6 @@ so that a comparison against a different model is detected.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask._machine import device_name
 from captum_noisemask.experiment import prepare_mnist
 
 FIXTURE = Path(__file__).parent / "reference" / "paper_maps.npz"
@@ -45,9 +45,6 @@ def main() -> None:
     if args.device.startswith("cuda"):
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
-    device_name = (
-        torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor()
-    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         args.out,
@@ -56,11 +53,12 @@ def main() -> None:
         labels=setup.test_set.labels[: args.digits].numpy(),
         seed=args.seed,
         model_digest=setup.state_digest(),
-        device=f"{args.device} ({device_name})",
+        device=f"{args.device} ({device_name(args.device)})",
         torch_version=torch.__version__,
         seconds=elapsed,
     )
-    print(f"{args.digits} digits, paper preset, {elapsed:.1f} s on {device_name} -> {args.out}")
+    where = device_name(args.device)
+    print(f"{args.digits} digits, paper preset, {elapsed:.1f} s on {where} -> {args.out}")
 
 
 if __name__ == "__main__":

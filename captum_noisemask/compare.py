@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import platform
 import time
 import warnings
 from collections.abc import Callable
@@ -25,6 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._machine import device_name
 from .attribution import NoiseMaskAttribution
 from .comparison import Method, standard_methods
 from .data import Digits
@@ -137,7 +137,7 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     methods = _methods(model, config)
     results: dict[str, Any] = {
         "config": _jsonable(asdict(config)),
-        "machine": f"{_processor()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "held_out_accuracy": setup.trained.accuracy,
         "metrics": {},
         "curves": {},
@@ -359,14 +359,6 @@ def _summary(values: Tensor) -> dict[str, float]:
     mean = float(finite.mean()) if n else math.nan
     half = 1.96 * float(finite.std()) / math.sqrt(n) if n > 1 else math.nan
     return {"mean": mean, "ci95": half, "n": n}
-
-
-def _processor() -> str:
-    """The CPU's model name (Linux), else what ``platform`` knows."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return names[0] if names else platform.processor() or platform.machine()
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,13 +2,14 @@
 
 Usage (``python benchmarks/speed.py`` is the same from a checkout)::
 
-    captum-noisemask bench-speed                     # CPU, all sections, ~3 minutes on 2 cores
+    captum-noisemask bench-speed          # CPU, the first five sections, ~5 minutes on 2 cores
     captum-noisemask bench-speed --paper-batch 64 --device cuda --sections paper-batch
 
 Sections:
 
 - ``agreement``: fast and faithful presets (seeds 0 and 1) vs the committed
-  paper-preset reference maps (IoU of ``w > 0.5``, Pearson r, seconds per image);
+  paper-preset reference maps (IoU of ``w > 0.5``, Pearson r, seconds per image), and
+  the two seeds' runs against each other (the noise floor of the preset's estimate);
 - ``time``: time per image, fast preset vs Captum Occlusion (4x4, stride 2) and Saliency;
 - ``paper-cost``: paper preset time per step, implied time per image, and the step's
   overhead over a bare forward+backward of the same noisy batch (gradient w.r.t. the
@@ -24,18 +25,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from captum.attr import Occlusion, Saliency
 
+from ._machine import device_name
 from .attribution import NoiseMaskAttribution
 from .experiment import MnistSetup, prepare_mnist
 from .models import PaperCNN
@@ -46,6 +48,7 @@ FIXTURE = Path("benchmarks/reference/paper_maps.npz")
 
 __all__ = [
     "agreement",
+    "preset_agreement",
     "schedules",
     "time_per_image",
     "paper_cost",
@@ -56,6 +59,7 @@ __all__ = [
     "run",
 ]
 SECTIONS = ["agreement", "time", "paper-cost", "batch", "memory", "schedules", "paper-batch"]
+DEFAULT_SECTIONS = SECTIONS[:5]
 
 
 def _timed(fn: Callable[[], object], device: str, repeats: int = 3) -> float:
@@ -87,34 +91,44 @@ def agreement(
 
     Also reports the wall time of the one ``attribute`` call on the reference digits.
     """
-    reference = np.load(fixture)
-    if str(reference["model_digest"]) != setup.state_digest():
-        print(
-            "WARNING: the cached model differs from the one the reference maps were made "
-            f"with ({setup.state_digest()} vs {reference['model_digest']}); agreement is "
-            "measured against another model's maps",
-            file=sys.stderr,
+    reference = _load_reference(setup, fixture)
+    maps, seconds = _reference_digit_maps(setup, device, reference, preset, seed)
+    return _agreement_with_reference(reference, maps, seconds, preset, seed)
+
+
+def preset_agreement(
+    setup: MnistSetup, device: str, preset: Preset, fixture: Path = FIXTURE
+) -> dict:
+    """:func:`agreement` for seeds 0 and 1, and the agreement of those two runs.
+
+    The two runs' agreement is the noise floor of the preset's estimate: no
+    schedule at its budget can agree with a third map better than two of its
+    own runs agree with each other.
+    """
+    reference = _load_reference(setup, fixture)
+    runs = [_reference_digit_maps(setup, device, reference, preset, seed) for seed in (0, 1)]
+    overlaps = [_overlap(a, b) for a, b in zip(runs[0][0], runs[1][0], strict=True)]
+    return {
+        **{
+            f"seed {seed}": _agreement_with_reference(reference, maps, seconds, preset, seed)
+            for seed, (maps, seconds) in enumerate(runs)
+        },
+        "seed 0 vs seed 1": {
+            "min_iou": min(o["iou"] for o in overlaps),
+            "min_pearson": min(o["pearson"] for o in overlaps),
+        },
+    }
+
+
+def _agreement_with_reference(
+    reference: Any, maps: np.ndarray, seconds: float, preset: Preset, seed: int
+) -> dict:
+    rows = [
+        {"test_index": int(i), "label": int(label), **_overlap(ours, theirs)}
+        for i, label, ours, theirs in zip(
+            reference["test_indices"], reference["labels"], maps, reference["maps"], strict=True
         )
-    index = torch.from_numpy(reference["test_indices"])
-    images = setup.test_set.images[index].to(device)
-    _sync(device)
-    start = time.perf_counter()
-    maps = NoiseMaskAttribution(setup.trained.model).attribute(
-        images, preset=preset, highlight="non_contributing", seed=seed
-    )
-    _sync(device)
-    seconds = time.perf_counter() - start
-    rows = []
-    for i, (f, p) in enumerate(zip(maps[:, 0].cpu().numpy(), reference["maps"], strict=True)):
-        a, b = f > 0.5, p > 0.5
-        rows.append(
-            {
-                "test_index": int(index[i]),
-                "label": int(reference["labels"][i]),
-                "iou": float((a & b).sum() / max((a | b).sum(), 1)),
-                "pearson": float(np.corrcoef(f.ravel(), p.ravel())[0, 1]),
-            }
-        )
+    ]
     return {
         "reference_device": str(reference["device"]),
         "reference_seconds": float(reference["seconds"]),
@@ -124,6 +138,42 @@ def agreement(
         "per_digit": rows,
         "min_iou": min(r["iou"] for r in rows),
         "min_pearson": min(r["pearson"] for r in rows),
+    }
+
+
+def _load_reference(setup: MnistSetup, fixture: Path) -> Any:
+    reference = np.load(fixture)
+    if str(reference["model_digest"]) != setup.state_digest():
+        print(
+            "WARNING: the cached model differs from the one the reference maps were made "
+            f"with ({setup.state_digest()} vs {reference['model_digest']}); agreement is "
+            "measured against another model's maps",
+            file=sys.stderr,
+        )
+    return reference
+
+
+def _reference_digit_maps(
+    setup: MnistSetup, device: str, reference: Any, preset: Preset, seed: int
+) -> tuple[np.ndarray, float]:
+    """``preset``'s maps ``w`` of the reference digits, and the seconds the call took."""
+    images = setup.test_set.images[torch.from_numpy(reference["test_indices"])].to(device)
+    _sync(device)
+    start = time.perf_counter()
+    maps = NoiseMaskAttribution(setup.trained.model).attribute(
+        images, preset=preset, highlight="non_contributing", seed=seed
+    )
+    _sync(device)
+    return maps[:, 0].cpu().numpy(), time.perf_counter() - start
+
+
+def _overlap(ours: np.ndarray, theirs: np.ndarray) -> dict:
+    """IoU of the ``w > 0.5`` sets and Pearson r of two maps."""
+    a, b = ours > 0.5, theirs > 0.5
+    union = int((a | b).sum())
+    return {
+        "iou": float((a & b).sum() / union) if union else 1.0,  # two empty sets are equal
+        "pearson": float(np.corrcoef(ours.ravel(), theirs.ravel())[0, 1]),
     }
 
 
@@ -287,10 +337,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sections",
         nargs="+",
-        default=SECTIONS[:-1],
+        default=DEFAULT_SECTIONS,
         choices=SECTIONS,
         metavar="SECTION",
-        help=f"any of {', '.join(SECTIONS)} (default: all but paper-batch, which is for a GPU)",
+        help=f"any of {', '.join(SECTIONS)} (default: {', '.join(DEFAULT_SECTIONS)}; schedules "
+        "takes about 15 minutes on 2 CPU cores, paper-batch is for a GPU)",
     )
     parser.add_argument("--paper-batch", type=int, default=64, help="digits of paper-batch")
     parser.add_argument(
@@ -315,19 +366,15 @@ def run(args: argparse.Namespace) -> dict:
     torch.manual_seed(0)
     setup = prepare_mnist()
     setup.trained.model.to(args.device)
-    device_name = (
-        torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor()
-    )
     results: dict = {
-        "device": f"{args.device} ({device_name})",
+        "device": f"{args.device} ({device_name(args.device)})",
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
     }
     runners: dict[str, Callable[[], dict]] = {
         "agreement": lambda: {
-            f"{name}, seed {seed}": agreement(setup, args.device, args.reference, preset, seed)
+            name: preset_agreement(setup, args.device, preset, args.reference)
             for name, preset in (("fast", FAST), ("faithful", FAITHFUL))
-            for seed in (0, 1)
         },
         "schedules": lambda: schedules(setup, args.device, args.reference),
         "time": lambda: time_per_image(setup, args.device),

@@ -27,6 +27,16 @@ def test_ignored_region_is_fully_non_contributing(half_blind: HalfBlindLinear) -
     assert w[..., 2:].max() < 0.3
 
 
+def test_faithful_preset_finds_the_ignored_region(half_blind: HalfBlindLinear) -> None:
+    x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    w = NoiseMaskAttribution(half_blind, thresholds={}).attribute(
+        x, preset="faithful", highlight="non_contributing", tolerance=0.5, seed=0
+    )
+    # No hinge gradient and no draw variance there: Adam travels lr x 400 steps = 1.5 > 1.
+    assert torch.equal(w[..., :2], torch.ones_like(w[..., :2]))
+    assert w[..., 2:].max() < 0.3
+
+
 def test_contributing_is_one_minus_non_contributing(half_blind: HalfBlindLinear) -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
     explainer = NoiseMaskAttribution(half_blind, thresholds={})

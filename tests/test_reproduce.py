@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from test_data import write_mnist_dir
@@ -143,3 +144,36 @@ def _tiny_setup(tmp_path: Path) -> object:
     torch.manual_seed(0)
     digits = Digits(torch.rand(8, 1, 28, 28), torch.arange(8))
     return MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)
+
+
+def test_preset_agreement_scores_against_the_reference_and_between_seeds(
+    tmp_path: Path,
+) -> None:
+    from captum_noisemask import FAST, NoiseMaskAttribution
+    from captum_noisemask.experiment import MnistSetup
+    from captum_noisemask.speed import preset_agreement
+
+    setup = _tiny_setup(tmp_path)
+    assert isinstance(setup, MnistSetup)
+    preset = FAST.replace(n_steps=6, n_samples=4, lr=0.3, tolerance=0.02)
+    # A fixture made of the preset's own seed-0 maps: seed 0 agrees perfectly with it.
+    maps = NoiseMaskAttribution(setup.trained.model).attribute(
+        setup.test_set.images[:4], preset=preset, highlight="non_contributing", seed=0
+    )
+    fixture = tmp_path / "own.npz"
+    np.savez(
+        fixture,
+        maps=maps[:, 0].numpy(),
+        test_indices=np.arange(4),
+        labels=np.arange(4),
+        model_digest=setup.state_digest(),
+        device="cpu",
+        seconds=0.0,
+    )
+    result = preset_agreement(setup, "cpu", preset, fixture)
+    assert result["seed 0"]["min_iou"] == 1.0
+    assert result["seed 0"]["min_pearson"] > 0.9999
+    floor = result["seed 0 vs seed 1"]
+    assert floor["min_iou"] == result["seed 1"]["min_iou"] < 1.0
+    assert result["seed 1"]["seconds_per_image"] > 0
+    assert 0 < (maps > 0.5).float().mean() < 1  # the IoUs compare real sets
