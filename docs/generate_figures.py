@@ -159,6 +159,14 @@ def performance_tables(results: Path, out: Path) -> None:
         ["digits per call", "fast preset, seconds per image"],
         [[n, f"{t:.3f}"] for n, t in cpu["batch"]["seconds_per_image_by_batch"].items()],
     )
+    _write(
+        out / "internal_batch.csv",
+        ["internal_batch_size", "faithful preset, seconds per image (8 digits per call)"],
+        [
+            [size, f"{t:.2f}"]
+            for size, t in cpu["batch"]["faithful_seconds_per_image_by_internal_batch_size"].items()
+        ],
+    )
     rows = cpu["memory"]["peak_memory"]
     _write(
         out / "memory.csv",

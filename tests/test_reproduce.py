@@ -129,8 +129,13 @@ def test_cli_bench_speed_times_the_methods(tmp_path: Path, monkeypatch: pytest.M
         "captum_noisemask.speed.prepare_mnist",
         lambda: _tiny_setup(tmp_path),
     )
+    from captum_noisemask._machine import device_name
+
     out = tmp_path / "speed.json"
+    # An earlier run on the same device keeps the sections not run now.
+    out.write_text(json.dumps({"device": f"cpu ({device_name()})", "memory": {"kept": 1}}))
     assert cli.main(["bench-speed", "--sections", "time", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["memory"] == {"kept": 1}
     timing = json.loads(out.read_text())["time"]
     assert set(timing["seconds_per_image"]) == {"noisemask_fast", "occlusion_4x4_s2", "saliency"}
     assert timing["fast_over_occlusion"] > 0
