@@ -79,8 +79,8 @@ class NoisyForward:
         is ever written.
         """
         total = self.clean.new_zeros(self.clean.shape[0])
-        grad_sums = [torch.zeros_like(w) for w in levels]
-        square_sums = [torch.zeros_like(w) for w in levels]
+        grad_sums = [torch.zeros_like(w) for w in levels] if with_grad else []
+        square_sums = [torch.zeros_like(w) for w in levels] if with_variance else []
         for draws, examples in self._chunks():
             noisy = self._noisy_rows(levels, draws, examples, requires_grad=with_grad)
             with torch.set_grad_enabled(with_grad):

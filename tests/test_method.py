@@ -66,6 +66,17 @@ def _reference_hinge(
     return torch.stack(hinges)
 
 
+def _reference_draw_gradients(model: TinyCNN, x: Tensor, w: Tensor, noise: Tensor) -> Tensor:
+    """Each draw's own gradient of the plain-loop hinge with respect to ``w``, stacked."""
+    grads = []
+    for n in range(noise.shape[0]):
+        w_ref = w.clone().requires_grad_()
+        _reference_hinge(model, x, w_ref, noise[n : n + 1], 0.01, 0.1).sum().backward()
+        assert w_ref.grad is not None
+        grads.append(w_ref.grad)
+    return torch.stack(grads)
+
+
 def _problem(model: TinyCNN, x: Tensor, n_samples: int, ibs: int | None) -> NoisyForward:
     constraint = OutputConstraint(None, x.shape[0], 0.01, None)
     with torch.no_grad():
@@ -79,13 +90,7 @@ def test_hinge_gradient_and_draw_variance_match_a_plain_loop(
 ) -> None:
     w = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(2))
     noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1
-    per_draw = []
-    for n in range(6):
-        w_ref = w.clone().requires_grad_()
-        _reference_hinge(tiny_cnn, images, w_ref, noise[n : n + 1], 0.01, 0.1).sum().backward()
-        assert w_ref.grad is not None
-        per_draw.append(w_ref.grad)
-    draw_grads = torch.stack(per_draw)
+    draw_grads = _reference_draw_gradients(tiny_cnn, images, w, noise)
     reference = _reference_hinge(tiny_cnn, images, w, noise, 0.01, 0.1)
     assert reference.min() > 0  # the comparison is not vacuous
     assert draw_grads.var(0).max() > 0
@@ -162,13 +167,7 @@ def test_first_emulated_step_feeds_the_draw_variance_to_the_second_moment(
     result = optimise_noise_levels(_problem(tiny_cnn, images, 6, None), settings)
     w0 = torch.full((3, 1, 8, 8), 0.5)
     noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1
-    per_draw = []
-    for n in range(6):
-        w = w0.clone().requires_grad_()
-        _reference_hinge(tiny_cnn, images, w, noise[n : n + 1], 0.01, 0.1).sum().backward()
-        assert w.grad is not None
-        per_draw.append(w.grad)
-    draw_grads = torch.stack(per_draw)
+    draw_grads = _reference_draw_gradients(tiny_cnn, images, w0, noise)
     grad = draw_grads.mean(0) - 1 / 64
     # First step: bias-corrected moments are g and g^2 + s^2 / 2.
     expected = 0.5 - 0.3 * grad / ((grad.square() + draw_grads.var(0) / 2).sqrt() + 1e-8)
