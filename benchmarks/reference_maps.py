@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from captum_noisemask import NoiseMaskAttribution
-from captum_noisemask._machine import device_name
-from captum_noisemask.experiment import prepare_mnist
+from captum_noisemask._utils.machine import device_name
+from captum_noisemask.mnist.setup import prepare_mnist
 
 FIXTURE = Path(__file__).parent / "reference" / "paper_maps.npz"
 

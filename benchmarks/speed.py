@@ -3,8 +3,8 @@
     python benchmarks/speed.py                      # CPU, all sections, ~3 minutes on 2 cores
     python benchmarks/speed.py --paper-batch 64 --device cuda --sections paper-batch
 
-Same as ``captum-noisemask bench-speed``; the code is ``captum_noisemask/speed.py`` and the
-numbers in docs/performance.rst come from it (results in ``benchmarks/results/``).
+Same as ``captum-noisemask bench-speed``; the code is ``captum_noisemask/benchmark/speed.py``
+and the numbers in docs/performance.rst come from it (results in ``benchmarks/results/``).
 """
 
 from __future__ import annotations

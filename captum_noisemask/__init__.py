@@ -1,8 +1,18 @@
 """The "non-contributing pixels" explanation method as a Captum attribution."""
 
+from ._utils.labelled import LabelledImages
 from .attribution import NoiseMaskAttribution
 from .presets import FAITHFUL, FAST, PAPER, PRESETS, Preset
 
 __version__ = "0.1.0"
 
-__all__ = ["NoiseMaskAttribution", "Preset", "PRESETS", "PAPER", "FAITHFUL", "FAST", "__version__"]
+__all__ = [
+    "NoiseMaskAttribution",
+    "Preset",
+    "PRESETS",
+    "PAPER",
+    "FAITHFUL",
+    "FAST",
+    "LabelledImages",
+    "__version__",
+]

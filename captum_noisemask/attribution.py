@@ -12,13 +12,13 @@ from captum.attr import PerturbationAttribution
 from captum.log import log_usage
 from torch import Tensor, nn
 
-from . import _validation as check
-from ._compat import _format_additional_forward_args, _format_output, _is_tuple
-from ._typing import Highlight, OutputTransform, Thresholds
-from .mask_units import MaskUnits, resolve_thresholds
-from .noise import UniformNoise
-from .objective import OutputConstraint
-from .optimisation import NoisyForward, optimise_noise_levels
+from ._utils import validation as check
+from ._utils.compat import _format_additional_forward_args, _format_output, _is_tuple
+from ._utils.typing import Highlight, OutputTransform, Thresholds
+from .core.mask_units import MaskUnits, resolve_thresholds
+from .core.noise import UniformNoise
+from .core.objective import OutputConstraint
+from .core.optimisation import NoisyForward, optimise_noise_levels
 from .presets import Preset, resolve_preset
 
 __all__ = ["NoiseMaskAttribution"]
@@ -42,7 +42,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
     ``w`` means the position can be drowned in noise without changing the
     output: it does not contribute. "Mask units" (forward hooks) force to
     zero, during the noisy passes, every unit that was off (output <= its
-    layer's threshold) on the clean input; see :mod:`captum_noisemask.mask_units`.
+    layer's threshold) on the clean input; see :mod:`captum_noisemask.core.mask_units`.
 
     Args:
         forward_func (Callable or nn.Module): The model, or a function

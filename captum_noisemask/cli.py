@@ -8,27 +8,29 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
-
-from .attribution import NoiseMaskAttribution
-from .compare import CompareConfig, compare
-from .data import Digits, IDXError, load_idx_dir, load_mnist_sample
-from .dataset import attribute_dataset
-from .distributed import barrier, process_group, rank_and_world
-from .experiment import prepare_mnist
-from .models import PaperCNN
+from ._utils.paths import PAPER_MAPS
 from .presets import PRESETS
-from .reproduce import ReproduceConfig, reproduce
-from .speed import add_arguments as add_speed_arguments
-from .speed import run as run_speed
-from .training import split_digits
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ._utils.labelled import LabelledImages
 
 __all__ = ["main", "build_parser"]
 
-#: The committed paper-preset reference maps, relative to a checkout's root.
-PAPER_MAPS = Path("benchmarks/reference/paper_maps.npz")
+#: Sections of ``bench-speed``; see :mod:`captum_noisemask.benchmark.speed`.
+SPEED_SECTIONS = [
+    "agreement",
+    "time",
+    "paper-cost",
+    "batch",
+    "memory",
+    "schedules",
+    "paper-batch",
+]
+DEFAULT_SPEED_SECTIONS = SPEED_SECTIONS[:5]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--paper-maps",
         type=Path,
-        default=PAPER_MAPS if PAPER_MAPS.exists() else None,
         help="paper-preset maps to score beside the fast preset "
         f"(default: {PAPER_MAPS} when run from a checkout)",
     )
@@ -82,8 +83,32 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-speed",
         help="time the fast and paper presets against Occlusion and Saliency; write JSON",
     )
-    add_speed_arguments(speed_)
+    _speed_options(speed_)
     return parser
+
+
+def _speed_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=DEFAULT_SPEED_SECTIONS,
+        choices=SPEED_SECTIONS,
+        metavar="SECTION",
+        help=f"any of {', '.join(SPEED_SECTIONS)} (default: {', '.join(DEFAULT_SPEED_SECTIONS)}; "
+        "schedules takes about 15 minutes on 2 CPU cores, paper-batch is for a GPU)",
+    )
+    parser.add_argument("--paper-batch", type=int, default=64, help="digits of paper-batch")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("benchmarks/results/speed.json"),
+        help="JSON output; an existing file from the same device keeps the sections not run now",
+    )
+    parser.add_argument(
+        "--reference", type=Path, default=PAPER_MAPS, help="paper-preset reference maps (.npz)"
+    )
+    parser.add_argument("--memory-probe", nargs=2, type=int, help=argparse.SUPPRESS)
 
 
 def _shared_options(command: argparse.ArgumentParser, digits: int | None, digits_help: str) -> None:
@@ -116,11 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         "reproduce": _reproduce,
         "compare": _compare,
         "explain-dataset": explain_dataset,
-        "bench-speed": run_speed,
+        "bench-speed": _bench_speed,
     }
     try:
         commands[args.command](args)
-    except (IDXError, ImportError, ValueError) as error:
+    except (ImportError, ValueError) as error:  # IDXError is a ValueError
         print(f"captum-noisemask: error: {error}", file=sys.stderr)
         return 2
     return 0
@@ -138,6 +163,8 @@ def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namesp
 
 
 def _reproduce(args: argparse.Namespace) -> None:
+    from .mnist.reproduce import ReproduceConfig, reproduce
+
     reproduce(
         ReproduceConfig(
             out=args.out,
@@ -151,6 +178,11 @@ def _reproduce(args: argparse.Namespace) -> None:
 
 
 def _compare(args: argparse.Namespace) -> None:
+    from .benchmark.compare import CompareConfig, compare
+
+    paper_maps = args.paper_maps
+    if paper_maps is None and PAPER_MAPS.exists():
+        paper_maps = PAPER_MAPS
     config = CompareConfig(
         out=args.out,
         n_digits=args.digits,
@@ -158,7 +190,7 @@ def _compare(args: argparse.Namespace) -> None:
         seed=args.seed,
         data_dir=args.data_dir,
         roar=args.roar,
-        paper_maps=args.paper_maps,
+        paper_maps=paper_maps,
         show_progress=not args.no_progress,
     )
     compare(config.quick() if args.quick else config)
@@ -166,6 +198,10 @@ def _compare(args: argparse.Namespace) -> None:
 
 def explain_dataset(args: argparse.Namespace) -> None:
     """The ``explain-dataset`` subcommand (one rank of it under torchrun)."""
+    from .attribution import NoiseMaskAttribution
+    from .dataset_runs.distributed import process_group, rank_and_world
+    from .dataset_runs.runner import attribute_dataset
+
     with process_group() as device:
         rank, world = rank_and_world()
         digits = _dataset(args)
@@ -185,11 +221,20 @@ def explain_dataset(args: argparse.Namespace) -> None:
             f"explained {summary.n_examples} examples in {summary.n_chunks} chunks on {world} "
             f"process(es) in {summary.seconds:.1f} s ({summary.resumed_chunks}{resumed} chunks "
             f"were already done); results in {summary.out} (read them with "
-            "captum_noisemask.dataset.load_results)"
+            "captum_noisemask.dataset_runs.runner.load_results)"
         )
 
 
-def _dataset(args: argparse.Namespace) -> Digits:
+def _bench_speed(args: argparse.Namespace) -> None:
+    from .benchmark.speed import run
+
+    run(args)
+
+
+def _dataset(args: argparse.Namespace) -> LabelledImages:
+    from .mnist.data import load_idx_dir, load_mnist_sample
+    from .mnist.training import split_digits
+
     if args.data_dir is not None:
         digits = load_idx_dir(args.data_dir, args.split)
     else:
@@ -198,11 +243,17 @@ def _dataset(args: argparse.Namespace) -> Digits:
     return digits if args.digits is None else digits.subset(slice(0, args.digits))
 
 
-def _model(args: argparse.Namespace, digits: Digits, rank: int) -> nn.Module:
+def _model(args: argparse.Namespace, digits: LabelledImages, rank: int) -> nn.Module:
+    import torch
+
+    from .dataset_runs.distributed import barrier
+    from .mnist.model import PaperCNN
+    from .mnist.setup import prepare_mnist
+
     if args.checkpoint is None:
         if rank != 0:
             barrier()  # rank 0 trains and caches the model first; the others then load it
-        model: nn.Module = prepare_mnist(args.data_dir).trained.model
+        model = prepare_mnist(args.data_dir).trained.model
         if rank == 0:
             barrier()
         return model

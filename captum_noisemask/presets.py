@@ -63,7 +63,7 @@ class Preset:
         averaged over ``self.n_samples`` independent draws, the emulation
         averages antithetic pairs, so it is fed the square of its own
         (low-variance) gradient plus the one-draw variance over
-        ``self.n_samples`` (see :func:`~captum_noisemask.optimisation.optimise_noise_levels`).
+        ``self.n_samples`` (see :func:`~captum_noisemask.core.optimisation.optimise_noise_levels`).
 
         Args:
             n_samples (int): Noise draws per step of the emulation.

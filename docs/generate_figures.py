@@ -29,9 +29,9 @@ PAPER_ROWS = 100 * 15_000
 
 def generate(docs: Path = DOCS) -> None:
     """Writes every figure the pages include."""
-    from captum_noisemask.compare import CURVES
-    from captum_noisemask.plotting import plot_curves, plot_randomisation
-    from captum_noisemask.reproduce import ReproduceConfig, reproduce
+    from captum_noisemask.benchmark.compare import CURVES
+    from captum_noisemask.benchmark.plots import plot_curves, plot_randomisation
+    from captum_noisemask.mnist.reproduce import ReproduceConfig, reproduce
 
     reproduced = docs / "_generated" / "reproduce"
     if not (reproduced / "figure6.png").exists() or not (reproduced / "comparison.png").exists():

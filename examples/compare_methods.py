@@ -5,8 +5,8 @@ python examples/compare_methods.py [N_DIGITS]
 
 import sys
 
-from captum_noisemask.comparison import explain_all, standard_methods
-from captum_noisemask.experiment import prepare_mnist
+from captum_noisemask.evaluation.methods import explain_all, standard_methods
+from captum_noisemask.mnist.setup import prepare_mnist
 
 n_digits = int(sys.argv[1]) if len(sys.argv) > 1 else 4
 setup = prepare_mnist()

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from captum_noisemask import NoiseMaskAttribution  # noqa: E402
-from captum_noisemask.experiment import prepare_mnist  # noqa: E402
+from captum_noisemask.mnist.setup import prepare_mnist  # noqa: E402
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 out.mkdir(parents=True, exist_ok=True)

@@ -1,59 +1,20 @@
-"""Small seeded models shared by the tests."""
+"""Fixtures shared by the tests; the models and helpers behind them live in support.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
-from torch import nn
+from support import TINY_TRAINING, HalfBlindLinear, TinyCNN, make_tiny_cnn
 
-
-class HalfBlindLinear(nn.Module):
-    """Logits depend only on the right half of a (B, 1, 4, 4) image: the left half is ignored."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc = nn.Linear(16, 2, bias=False)
-        with torch.no_grad():
-            weight = torch.zeros(2, 1, 4, 4)
-            weight[0, :, :, 2:] = 4.0
-            weight[1, :, :, 2:] = -4.0
-            self.fc.weight.copy_(weight.flatten(1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc(x.flatten(1))
-
-
-class TinyCNN(nn.Module):
-    """conv -> ReLU -> conv -> ReLU -> fc -> ReLU -> fc, the paper's structure in miniature."""
-
-    def __init__(self, batch_norm: bool = False) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 3, 3)
-        self.bn1 = nn.BatchNorm2d(3) if batch_norm else nn.Identity()
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(3, 4, 3)
-        self.relu2 = nn.ReLU()
-        self.fc1 = nn.Linear(4 * 4 * 4, 8)
-        self.relu3 = nn.ReLU()
-        self.fc2 = nn.Linear(8, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.relu1(self.bn1(self.conv1(x)))
-        x = self.relu2(self.conv2(x))
-        return self.fc2(self.relu3(self.fc1(x.flatten(1))))
-
-
-def make_tiny_cnn(batch_norm: bool = False, seed: int = 0) -> TinyCNN:
-    torch.manual_seed(seed)
-    model = TinyCNN(batch_norm)
-    if batch_norm:
-        with torch.no_grad():
-            bn = model.bn1
-            assert isinstance(bn, nn.BatchNorm2d)
-            bn.running_mean.uniform_(-0.5, 0.5)
-            bn.running_var.uniform_(0.5, 2.0)
-            bn.bias.uniform_(-0.5, 0.5)
-    return model.eval()
+from captum_noisemask.mnist.data import load_mnist_sample
+from captum_noisemask.mnist.training import (
+    DEFAULT_TRAINING,
+    cached_weights_path,
+    split_digits,
+    train,
+)
 
 
 @pytest.fixture
@@ -69,3 +30,25 @@ def images() -> torch.Tensor:
 @pytest.fixture
 def half_blind() -> HalfBlindLinear:
     return HalfBlindLinear().eval()
+
+
+@pytest.fixture(scope="session")
+def short_trained_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A weight cache whose "default" PaperCNN is trained for one epoch, shared by all tests.
+
+    The examples and the docs' code blocks call ``prepare_mnist()`` with the default
+    (20-epoch) training; placing a one-epoch model under that key lets them run in
+    seconds. What they check (it runs, it writes its files) does not need accuracy.
+    """
+    cache = tmp_path_factory.mktemp("short_trained_cache")
+    train_set, _ = split_digits(load_mnist_sample())
+    model = train(train_set, TINY_TRAINING)
+    torch.save(model.state_dict(), cached_weights_path(train_set, DEFAULT_TRAINING, cache))
+    return cache
+
+
+@pytest.fixture
+def default_model_cache(short_trained_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Points the weight cache at :func:`short_trained_cache` for one test."""
+    monkeypatch.setenv("CAPTUM_NOISEMASK_CACHE", str(short_trained_cache))
+    return short_trained_cache

@@ -13,10 +13,11 @@ batch, and is deterministic under its ``seed``:
 - cost: time, model evaluations and peak memory per map (:func:`measure_cost`);
 - ROAR: retrain without the top-ranked pixels (:func:`roar`).
 
-``captum-noisemask compare`` runs them all (see :mod:`captum_noisemask.compare`).
+``captum-noisemask compare`` runs them all (see :mod:`captum_noisemask.benchmark.compare`).
 """
 
-from .cost import Cost, measure_cost, model_of
+from .._utils.modules import model_of
+from .cost import Cost, measure_cost
 from .localisation import DistractorDigits, paste_distractors, roc_auc_per_example
 from .pixel_flipping import (
     PerturbationCurve,

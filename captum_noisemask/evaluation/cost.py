@@ -11,9 +11,9 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from ..mask_units import forward_hooks
+from .._utils.hooks import forward_hooks
 
-__all__ = ["Cost", "measure_cost", "model_of"]
+__all__ = ["Cost", "measure_cost"]
 
 _PROC_STATUS = Path("/proc/self/status")
 _PROC_CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -36,19 +36,6 @@ class Cost:
     seconds_per_image: float
     evaluations_per_map: float
     peak_memory_mib: float | None
-
-
-def model_of(attribution: object) -> nn.Module:
-    """The ``nn.Module`` a Captum attribution runs (seen through wrappers like NoiseTunnel)."""
-    candidate = attribution
-    while not isinstance(candidate, nn.Module):
-        inner = getattr(candidate, "attribution_method", None) or getattr(
-            candidate, "forward_func", None
-        )
-        if inner is None or inner is candidate:
-            raise TypeError(f"cannot find the nn.Module that {type(attribution).__name__} runs")
-        candidate = inner
-    return candidate
 
 
 def measure_cost(

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..data import Digits
+from .._utils.labelled import LabelledImages
 from ._ranks import average_ranks
 
 __all__ = ["DistractorDigits", "paste_distractors", "roc_auc_per_example"]
@@ -26,28 +26,30 @@ STROKE_LEVEL = 0.5
 
 @dataclass(frozen=True)
 class DistractorDigits:
-    """Digits with a distractor to their right, and which pixels are known to matter.
+    """Images with a distractor to their right, and which pixels are known to matter.
 
     Attributes:
-        digits (Digits): ``(N, 1, 28, 56)`` images with the left digit's labels.
+        digits (LabelledImages): ``(N, 1, 28, 56)`` images with the left digit's labels.
         used (Tensor): ``(N, 1, 28, 56)`` bool, the left digit's stroke pixels.
         ignored (Tensor): ``(N, 1, 28, 56)`` bool, the distractor's stroke pixels.
     """
 
-    digits: Digits
+    digits: LabelledImages
     used: Tensor
     ignored: Tensor
 
 
-def paste_distractors(digits: Digits, pool: Digits, seed: int = 0) -> DistractorDigits:
+def paste_distractors(
+    digits: LabelledImages, pool: LabelledImages, seed: int = 0
+) -> DistractorDigits:
     """Places a random digit of ``pool`` to the right of each digit of ``digits``.
 
     The distractor is drawn independently of the label, so it carries no
     information about it.
 
     Args:
-        digits (Digits): ``(N, 1, 28, 28)`` digits whose labels are kept.
-        pool (Digits): Where distractors come from.
+        digits (LabelledImages): ``(N, 1, 28, 28)`` digits whose labels are kept.
+        pool (LabelledImages): Where distractors come from.
         seed (int, optional): Seeds the draw. Default: 0
 
     Returns:
@@ -60,7 +62,7 @@ def paste_distractors(digits: Digits, pool: Digits, seed: int = 0) -> Distractor
     blank = torch.zeros_like(digits.images, dtype=torch.bool)
     used = torch.cat([digits.images > STROKE_LEVEL, blank], dim=-1)
     ignored = torch.cat([blank, distractors > STROKE_LEVEL], dim=-1)
-    return DistractorDigits(Digits(images, digits.labels), used, ignored)
+    return DistractorDigits(LabelledImages(images, digits.labels), used, ignored)
 
 
 def roc_auc_per_example(scores: Tensor, used: Tensor, ignored: Tensor) -> Tensor:

@@ -8,35 +8,36 @@ the ROAR paper. Cheap at MNIST scale: the small CNN retrains in seconds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from ..data import Digits
-from ..training import DEFAULT_TRAINING, TrainingConfig, accuracy, train
+from .._utils.labelled import LabelledImages
+from .methods import Method
 from .pixel_flipping import rank_features
 
-if TYPE_CHECKING:
-    from ..comparison import Method
+#: Trains a fresh model on the first set and returns its accuracy on the second.
+Retrain = Callable[[LabelledImages, LabelledImages], float]
 
-__all__ = ["remove_top_fraction", "roar", "ROAR_FRACTIONS"]
+__all__ = ["Retrain", "remove_top_fraction", "roar", "ROAR_FRACTIONS"]
 
 #: Fractions of pixels removed, one retraining each.
 ROAR_FRACTIONS = (0.1, 0.3, 0.5, 0.7, 0.9)
 
 
 def remove_top_fraction(
-    digits: Digits, maps: Tensor, fraction: float, fill: float, seed: int = 0
-) -> Digits:
+    digits: LabelledImages, maps: Tensor, fraction: float, fill: float, seed: int = 0
+) -> LabelledImages:
     """Replaces each image's top ``fraction`` of pixels (by ``maps``; ties at random) by ``fill``.
 
     Examples::
 
         >>> import torch
-        >>> from captum_noisemask.data import Digits
+        >>> from captum_noisemask import LabelledImages
         >>> from captum_noisemask.evaluation.roar import remove_top_fraction
-        >>> digits = Digits(torch.ones(1, 1, 2, 2), torch.zeros(1, dtype=torch.long))
+        >>> digits = LabelledImages(torch.ones(1, 1, 2, 2), torch.zeros(1, dtype=torch.long))
         >>> ranking = torch.tensor([[[[4.0, 3.0], [2.0, 1.0]]]])
         >>> remove_top_fraction(digits, ranking, 0.5, fill=0.0).images.flatten().tolist()
         [0.0, 0.0, 1.0, 1.0]
@@ -47,31 +48,32 @@ def remove_top_fraction(
     removed.scatter_(1, order[:, :n_removed], True)
     images = digits.images.clone()
     images[removed.view(images.shape[0], 1, *images.shape[2:]).expand_as(images)] = fill
-    return Digits(images, digits.labels)
+    return LabelledImages(images, digits.labels)
 
 
 def roar(
     methods: list[Method],
-    train_set: Digits,
-    test_set: Digits,
-    training: TrainingConfig = DEFAULT_TRAINING,
+    train_set: LabelledImages,
+    test_set: LabelledImages,
+    retrain: Retrain,
     seed: int = 0,
     chunk_size: int | None = 16,
 ) -> dict[str, Any]:
     """Accuracy of a classifier retrained after removal, per method and fraction.
 
     Explains every digit of ``train_set`` and ``test_set`` with each method
-    (on the model the methods were built for), then retrains
-    :class:`~captum_noisemask.models.PaperCNN` from scratch on each degraded
-    training set and tests it on the equally degraded test set.
+    (on the model the methods were built for), then calls ``retrain`` on each
+    degraded training set and the equally degraded test set.
 
     Args:
         methods (list[Method]): What to rank pixels with (include a random map).
-        train_set (Digits): Digits to degrade and retrain on.
-        test_set (Digits): Digits to degrade and test on.
-        training (TrainingConfig, optional): How to retrain.
+        train_set (LabelledImages): LabelledImages to degrade and retrain on.
+        test_set (LabelledImages): LabelledImages to degrade and test on.
+        retrain (Callable): ``retrain(train_set, test_set)`` trains a model
+                    from scratch on ``train_set`` and returns its accuracy on
+                    ``test_set``.
         seed (int, optional): Seeds tie-breaking. Default: 0
-        chunk_size (int, optional): Digits per ``attribute`` call. Default: 16
+        chunk_size (int, optional): LabelledImages per ``attribute`` call. Default: 16
 
     Returns:
         *dict* with ``fractions``, ``accuracy`` (method name -> one accuracy
@@ -87,6 +89,6 @@ def roar(
         for fraction in ROAR_FRACTIONS:
             degraded_train = remove_top_fraction(train_set, maps[0], fraction, fill, seed)
             degraded_test = remove_top_fraction(test_set, maps[1], fraction, fill, seed)
-            accuracies.append(accuracy(train(degraded_train, training), degraded_test))
+            accuracies.append(retrain(degraded_train, degraded_test))
         results[method.name] = accuracies
     return {"fractions": list(ROAR_FRACTIONS), "accuracy": results, "fill": fill}

@@ -1,0 +1,1 @@
+"""Private helpers shared by the method, the metrics and the experiments."""

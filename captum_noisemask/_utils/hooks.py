@@ -1,0 +1,31 @@
+"""Forward hooks that live only inside a context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from torch import nn
+
+__all__ = ["ForwardHook", "forward_hooks"]
+
+ForwardHook = Callable[[nn.Module, Any, Any], Any]
+
+
+@contextmanager
+def forward_hooks(modules: Iterable[nn.Module], hook: ForwardHook) -> Iterator[None]:
+    """Registers ``hook`` on every module for the duration of the context.
+
+    The handles are removed in ``finally``, so no hook survives an exception
+    (KeyboardInterrupt included) raised inside the context.
+    """
+    handles = []
+    try:
+        for module in modules:
+            handles.append(module.register_forward_hook(hook))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+        handles.clear()

@@ -1,0 +1,96 @@
+"""Argument checks that fail early with a message saying what is accepted."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from .typing import Highlight
+
+HIGHLIGHTS: tuple[Highlight, ...] = ("contributing", "non_contributing")
+
+
+def input_tuple(inputs: object) -> tuple[Tensor, ...]:
+    """Returns ``inputs`` as a tuple after checking it.
+
+    Inputs must be a tensor or a non-empty tuple of tensors, floating point,
+    finite, with one non-empty batch size.
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    if not isinstance(inputs, tuple):
+        raise TypeError(
+            f"inputs must be a torch.Tensor or a tuple of torch.Tensor, got {type(inputs).__name__}"
+        )
+    if not inputs:
+        raise ValueError("inputs must be a tensor or a non-empty tuple of tensors")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"inputs[{i}] must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(
+                f"inputs[{i}] must be a floating point tensor (noise is added to it), got {x.dtype}"
+            )
+        if x.dim() == 0 or x.shape[0] == 0:
+            raise ValueError(
+                f"inputs[{i}] must have a non-empty batch dimension, got shape {tuple(x.shape)}"
+            )
+        if x.shape[0] != inputs[0].shape[0]:
+            raise ValueError(
+                f"all inputs must share the batch size: inputs[0] has "
+                f"{inputs[0].shape[0]}, inputs[{i}] has {x.shape[0]}"
+            )
+        if not torch.isfinite(x).all():
+            raise ValueError(f"inputs[{i}] contains NaN or inf values; pass finite inputs")
+    return inputs
+
+
+def check_positive_int(name: str, value: object, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+
+
+def check_number(name: str, value: object, minimum: float, inclusive: bool) -> None:
+    """``value`` must be a finite number ``>= minimum`` (or ``>`` if not inclusive)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    bound = ">=" if inclusive else ">"
+    ok = value >= minimum if inclusive else value > minimum
+    if not math.isfinite(value) or not ok:
+        raise ValueError(f"{name} must be a finite number {bound} {minimum}, got {value}")
+
+
+def check_betas(betas: object) -> None:
+    """Adam's betas: two numbers in [0, 1)."""
+    if not isinstance(betas, tuple) or len(betas) != 2:
+        raise TypeError(f"betas must be a tuple of two numbers in [0, 1), got {betas!r}")
+    for name, beta in zip(("betas[0]", "betas[1]"), betas, strict=True):
+        check_number(name, beta, 0.0, inclusive=True)
+        if beta >= 1:
+            raise ValueError(f"{name} must be in [0, 1), got {beta}")
+
+
+def check_highlight(highlight: object) -> None:
+    if highlight not in HIGHLIGHTS:
+        raise ValueError(f"unknown highlight {highlight!r}; accepted: {list(HIGHLIGHTS)}")
+
+
+def noise_scales(noise_scale: object, n_inputs: int) -> tuple[float, ...]:
+    """One positive noise half-width per input (a number is shared)."""
+    scales = noise_scale if isinstance(noise_scale, tuple) else (noise_scale,) * n_inputs
+    if len(scales) != n_inputs:
+        raise ValueError(
+            f"noise_scale must be a number or a tuple with one number per input "
+            f"({n_inputs}), got {len(scales)} values"
+        )
+    checked = []
+    for scale in scales:
+        check_number("noise_scale", scale, 0.0, inclusive=False)
+        checked.append(float(scale))  # type: ignore[arg-type]
+    return tuple(checked)

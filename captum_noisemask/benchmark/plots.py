@@ -1,0 +1,81 @@
+"""Figures of the evaluation benchmark: pixel-flipping curves and the randomisation check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never opens a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["plot_curves", "plot_randomisation"]
+
+
+def plot_curves(
+    curves: dict[str, dict[str, list[float]]],
+    layout: list[tuple[str, str, str, bool]],
+    path: Path,
+) -> None:
+    """Mean pixel-flipping curves: one panel per (curve kind, removal), one line per method."""
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, sharey=True)
+    titles = {"morf": "MoRF deletion (lower is better)", "lerf": "LeRF deletion (higher is better)"}
+    for index, (key, kind, removal, _) in enumerate(layout):
+        ax = axes[index % 2, index // 2]
+        for name, method_curves in curves.items():
+            ax.plot(method_curves["fractions"], method_curves[key], label=name, **_line(name))
+        removed = "zero" if removal == "baseline" else "noise"
+        ax.set_title(f"{titles[kind]}, removed = {removed}", fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("fraction of pixels removed")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("target probability (mean)")
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=4, fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
+    """Spearman correlation with the trained model's maps as layers are randomised."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for name, per_stage in stages.items():
+        labels = list(per_stage)
+        means = [per_stage[s]["mean"] for s in labels]
+        ax.plot(range(len(labels)), means, marker="o", label=name, **_line(name))
+    ax.set_xticks(range(len(labels)), [f"+{s.split('+')[-1]}" for s in labels])
+    ax.set_xlabel("layers re-initialised, from the output down (cumulative)")
+    ax.set_ylabel("Spearman of |map| vs trained model's")
+    ax.axhline(0, color="gray", lw=0.8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+#: One colour per method in every evaluation figure.
+_COLOURS = {
+    "NoiseMask": "tab:blue",
+    "Saliency": "tab:orange",
+    "SmoothGrad": "tab:green",
+    "Deep Taylor (LRP z+)": "tab:red",
+    "DeepLift": "tab:purple",
+    "Integrated Gradients": "tab:brown",
+    "Occlusion": "tab:pink",
+    "Random": "tab:gray",
+}
+
+
+def _line(name: str) -> dict[str, Any]:
+    """Colour, width and dash of a method's line (variants share their method's colour)."""
+    base = name.split(" (")[0] if name.startswith("NoiseMask") else name
+    variant = base != name or name == "Random"
+    return {
+        "color": _COLOURS.get(base, "black"),
+        "lw": 2.5 if base == "NoiseMask" else 1.2,
+        "ls": "--" if variant else "-",
+    }

@@ -1,0 +1,382 @@
+"""Speed benchmark of NoiseMaskAttribution on the paper's MNIST CNN.
+
+Usage (``python benchmarks/speed.py`` is the same from a checkout)::
+
+    captum-noisemask bench-speed          # CPU, the first five sections, ~5 minutes on 2 cores
+    captum-noisemask bench-speed --paper-batch 64 --device cuda --sections paper-batch
+
+Sections:
+
+- ``agreement``: fast and faithful presets (seeds 0 and 1) vs the committed
+  paper-preset reference maps (IoU of ``w > 0.5``, Pearson r, seconds per image), and
+  the two seeds' runs against each other (the noise floor of the preset's estimate);
+- ``time``: time per image, fast preset vs Captum Occlusion (4x4, stride 2) and Saliency;
+- ``paper-cost``: paper preset time per step, implied time per image, and the step's
+  overhead over a bare forward+backward of the same noisy batch (gradient w.r.t. the
+  input only);
+- ``batch``: fast-preset throughput at 1, 8, 64 digits per call, and the faithful
+  preset's with and without ``internal_batch_size=128``;
+- ``memory``: peak memory as ``n_samples`` grows, with and without ``internal_batch_size``;
+- ``schedules``: agreement of several candidate schedules with the paper preset, two seeds;
+- ``paper-batch``: the full paper preset on ``--paper-batch`` digits at once (for a GPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from captum.attr import Occlusion, Saliency
+
+from .._utils.machine import device_name
+from .._utils.paths import PAPER_MAPS
+from ..attribution import NoiseMaskAttribution
+from ..mnist.model import PaperCNN
+from ..mnist.setup import MnistSetup, prepare_mnist
+from ..presets import FAITHFUL, FAST, PAPER, Preset
+from .reference import load_paper_maps
+
+__all__ = [
+    "agreement",
+    "preset_agreement",
+    "schedules",
+    "time_per_image",
+    "paper_cost",
+    "batch_throughput",
+    "memory",
+    "paper_batch",
+    "run",
+]
+
+
+def _timed(fn: Callable[[], object], device: str, repeats: int = 3) -> float:
+    """Best wall time of ``repeats`` calls, in seconds (after one warm-up)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def agreement(
+    setup: MnistSetup,
+    device: str,
+    fixture: Path = PAPER_MAPS,
+    preset: Preset = FAST,
+    seed: int = 0,
+) -> dict:
+    """IoU of the non-contributing sets and Pearson r of w, ``preset`` vs the paper preset.
+
+    Also reports the wall time of the one ``attribute`` call on the reference digits.
+    """
+    reference = load_paper_maps(fixture, setup)
+    maps, seconds = _reference_digit_maps(setup, device, reference, preset, seed)
+    return _agreement_with_reference(reference, maps, seconds, preset, seed)
+
+
+def preset_agreement(
+    setup: MnistSetup, device: str, preset: Preset, fixture: Path = PAPER_MAPS
+) -> dict:
+    """:func:`agreement` for seeds 0 and 1, and the agreement of those two runs.
+
+    The two runs' agreement is the noise floor of the preset's estimate: no
+    schedule at its budget can agree with a third map better than two of its
+    own runs agree with each other.
+    """
+    reference = load_paper_maps(fixture, setup)
+    runs = [_reference_digit_maps(setup, device, reference, preset, seed) for seed in (0, 1)]
+    overlaps = [_overlap(a, b) for a, b in zip(runs[0][0], runs[1][0], strict=True)]
+    return {
+        **{
+            f"seed {seed}": _agreement_with_reference(reference, maps, seconds, preset, seed)
+            for seed, (maps, seconds) in enumerate(runs)
+        },
+        "seed 0 vs seed 1": {
+            "min_iou": min(o["iou"] for o in overlaps),
+            "min_pearson": min(o["pearson"] for o in overlaps),
+        },
+    }
+
+
+def _agreement_with_reference(
+    reference: Any, maps: np.ndarray, seconds: float, preset: Preset, seed: int
+) -> dict:
+    rows = [
+        {"test_index": int(i), "label": int(label), **_overlap(ours, theirs)}
+        for i, label, ours, theirs in zip(
+            reference["test_indices"], reference["labels"], maps, reference["maps"], strict=True
+        )
+    ]
+    return {
+        "reference_device": str(reference["device"]),
+        "reference_seconds": float(reference["seconds"]),
+        "seed": seed,
+        "draws_times_steps": preset.n_samples * preset.n_steps,
+        "seconds_per_image": seconds / len(rows),
+        "per_digit": rows,
+        "min_iou": min(r["iou"] for r in rows),
+        "min_pearson": min(r["pearson"] for r in rows),
+    }
+
+
+def _reference_digit_maps(
+    setup: MnistSetup, device: str, reference: Any, preset: Preset, seed: int
+) -> tuple[np.ndarray, float]:
+    """``preset``'s maps ``w`` of the reference digits, and the seconds the call took."""
+    images = setup.test_set.images[torch.from_numpy(reference["test_indices"])].to(device)
+    _sync(device)
+    start = time.perf_counter()
+    maps = NoiseMaskAttribution(setup.trained.model).attribute(
+        images, preset=preset, highlight="non_contributing", seed=seed
+    )
+    _sync(device)
+    return maps[:, 0].cpu().numpy(), time.perf_counter() - start
+
+
+def _overlap(ours: np.ndarray, theirs: np.ndarray) -> dict:
+    """IoU of the ``w > 0.5`` sets and Pearson r of two maps."""
+    a, b = ours > 0.5, theirs > 0.5
+    union = int((a | b).sum())
+    return {
+        "iou": float((a & b).sum() / union) if union else 1.0,  # two empty sets are equal
+        "pearson": float(np.corrcoef(ours.ravel(), theirs.ravel())[0, 1]),
+    }
+
+
+#: Schedules tried against the reference maps (``--sections schedules``): (name, preset).
+#: The last one is FAITHFUL without the emulated gradient noise: what the variance term adds.
+CANDIDATE_SCHEDULES = [
+    ("fast (16 x 150, cosine 0.02 -> 0.005)", FAST),
+    ("16 x 150, constant 0.01", FAST.replace(lr=0.01, lr_final=None)),
+    ("32 x 150, cosine 0.02 -> 0.005", FAST.replace(n_samples=32)),
+    (
+        "64 x 300, cosine 0.01 -> 0.0025",
+        FAST.replace(n_samples=64, n_steps=300, lr=0.01, lr_final=0.0025),
+    ),
+    (
+        "128 x 300, cosine 0.01 -> 0.0025",
+        FAST.replace(n_samples=128, n_steps=300, lr=0.01, lr_final=0.0025),
+    ),
+    ("paper emulated, 16 x 150", PAPER.emulated(n_samples=16, n_steps=150)),
+    ("paper emulated, 64 x 150", PAPER.emulated(n_samples=64, n_steps=150)),
+    ("paper emulated, 64 x 300", PAPER.emulated(n_samples=64, n_steps=300)),
+    ("paper emulated, 128 x 300", PAPER.emulated(n_samples=128, n_steps=300)),
+    ("faithful (paper emulated, 128 x 400)", FAITHFUL),
+    (
+        "faithful without the emulated noise term",
+        dataclasses.replace(FAITHFUL, emulated_samples=None),
+    ),
+]
+
+
+def schedules(setup: MnistSetup, device: str, fixture: Path = PAPER_MAPS) -> dict:
+    """Agreement with the paper preset of each candidate schedule, for seeds 0 and 1."""
+    rows = []
+    for name, preset in CANDIDATE_SCHEDULES:
+        for seed in (0, 1):
+            result = agreement(setup, device, fixture, preset, seed)
+            ious = [r["iou"] for r in result["per_digit"]]
+            rows.append(
+                {
+                    "schedule": name,
+                    "seed": seed,
+                    "draws_times_steps": result["draws_times_steps"],
+                    "min_iou": result["min_iou"],
+                    "mean_iou": sum(ious) / len(ious),
+                    "min_pearson": result["min_pearson"],
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+    return {"schedules": rows}
+
+
+def time_per_image(setup: MnistSetup, device: str, n_digits: int = 8) -> dict:
+    """Fast preset against Occlusion (4x4, stride 2) and Saliency, same digits, same process."""
+    model = setup.trained.model
+    images = setup.test_set.images[:n_digits].to(device)
+    labels = setup.test_set.labels[:n_digits].to(device)
+    methods = {
+        "noisemask_fast": lambda: NoiseMaskAttribution(model).attribute(images, seed=0),
+        "occlusion_4x4_s2": lambda: Occlusion(model).attribute(
+            images, target=labels, sliding_window_shapes=(1, 4, 4), strides=(1, 2, 2)
+        ),
+        "saliency": lambda: Saliency(model).attribute(images, target=labels),
+    }
+    seconds = {name: _timed(fn, device) / n_digits for name, fn in methods.items()}
+    return {
+        "digits_per_call": n_digits,
+        "seconds_per_image": seconds,
+        "fast_over_occlusion": seconds["noisemask_fast"] / seconds["occlusion_4x4_s2"],
+        "fast_over_saliency": seconds["noisemask_fast"] / seconds["saliency"],
+    }
+
+
+def paper_cost(setup: MnistSetup, device: str, steps: int = 60) -> dict:
+    """Paper preset per-step time, implied per-image time, and step overhead."""
+    model = setup.trained.model
+    image = setup.test_set.images[:1].to(device)
+    explainer = NoiseMaskAttribution(model)
+
+    def run(n_steps: int) -> Callable[[], object]:
+        return lambda: explainer.attribute(image, preset="paper", n_steps=n_steps, seed=0)
+
+    # The difference of two run lengths removes the per-call setup (clean pass, masks).
+    per_step = (_timed(run(2 * steps), device) - _timed(run(steps), device)) / steps
+    noisy = (image + torch.rand(100, 1, 28, 28, device=device) * 0.5).requires_grad_()
+
+    def bare() -> None:
+        for _ in range(steps):
+            torch.autograd.grad(model(noisy).sum(), noisy)
+
+    bare_step = _timed(bare, device) / steps
+    return {
+        "seconds_per_step": per_step,
+        "implied_seconds_per_image": per_step * 15_000,
+        "bare_forward_backward_seconds": bare_step,
+        "step_overhead": per_step / bare_step,
+    }
+
+
+def batch_throughput(setup: MnistSetup, device: str, faithful_steps: int = 40) -> dict:
+    """Seconds per image by digits per call (fast preset) and by ``internal_batch_size``.
+
+    The faithful preset's 8-digit calls send 1,024 rows per pass; the second
+    table times it with and without ``internal_batch_size=128`` over its first
+    ``faithful_steps`` steps and scales to its 400 (the steps all cost the same).
+    """
+    model = setup.trained.model
+    explainer = NoiseMaskAttribution(model)
+    by_batch = {}
+    for n in (1, 8, 64):
+        images = setup.test_set.images[:n].to(device)
+        repeats = 3 if n < 64 else 1
+        call = (lambda batch: lambda: explainer.attribute(batch, seed=0))(images)
+        by_batch[str(n)] = _timed(call, device, repeats) / n
+    images = setup.test_set.images[:8].to(device)
+    shortened = FAITHFUL.replace(n_steps=faithful_steps)
+    by_internal_batch = {
+        str(ibs): _timed(
+            functools.partial(
+                explainer.attribute, images, preset=shortened, seed=0, internal_batch_size=ibs
+            ),
+            device,
+            repeats=1,
+        )
+        / len(images)
+        * (FAITHFUL.n_steps / faithful_steps)
+        for ibs in (None, 128)
+    }
+    return {
+        "seconds_per_image_by_batch": by_batch,
+        "faithful_seconds_per_image_by_internal_batch_size": by_internal_batch,
+    }
+
+
+def memory(device: str) -> dict:
+    """Peak RSS of one attribute call, each configuration in a fresh process."""
+    rows = []
+    for n_samples in (256, 1024, 4096):
+        for ibs in (None, 64):
+            probe = [
+                sys.executable,
+                "-m",
+                __name__,
+                "--memory-probe",
+                str(n_samples),
+                str(ibs or 0),
+            ]
+            peak = float(subprocess.run(probe, capture_output=True, text=True, check=True).stdout)
+            rows.append({"n_samples": n_samples, "internal_batch_size": ibs, "peak_mib": peak})
+    return {"peak_memory": rows}
+
+
+def _memory_probe(n_samples: int, ibs: int) -> None:
+    # An untrained PaperCNN has the same activation sizes; skipping data loading and training
+    # keeps the process's earlier peak below what attribute itself needs.
+    torch.manual_seed(0)
+    model, image = PaperCNN().eval(), torch.rand(1, 1, 28, 28)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    NoiseMaskAttribution(model).attribute(
+        image, n_samples=n_samples, n_steps=3, internal_batch_size=ibs or None, seed=0
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((peak - base) / 1024)  # ru_maxrss is KiB on Linux: growth during the call, MiB
+
+
+def paper_batch(setup: MnistSetup, device: str, n_digits: int) -> dict:
+    """Wall time of the full paper preset on ``n_digits`` digits in one call (for a GPU)."""
+    images = setup.test_set.images[:n_digits].to(device)
+    explainer = NoiseMaskAttribution(setup.trained.model)
+    _sync(device)
+    start = time.perf_counter()
+    explainer.attribute(images, preset="paper", seed=0, show_progress=True)
+    _sync(device)
+    seconds = time.perf_counter() - start
+    return {
+        "digits": n_digits,
+        "seconds": seconds,
+        "forward_backward_passes": n_digits * 100 * 15_000,
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Runs the chosen sections, prints each, writes the JSON; returns it."""
+    if args.memory_probe:
+        _memory_probe(*args.memory_probe)
+        return {}
+    if {"agreement", "schedules"} & set(args.sections) and not args.reference.exists():
+        raise ValueError(
+            f"{args.reference}: no reference maps (run from a checkout, pass --reference, "
+            "or leave out the agreement section)"
+        )
+    torch.manual_seed(0)
+    setup = prepare_mnist()
+    setup.trained.model.to(args.device)
+    results: dict = {
+        "device": f"{args.device} ({device_name(args.device)})",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    runners: dict[str, Callable[[], dict]] = {
+        "agreement": lambda: {
+            name: preset_agreement(setup, args.device, preset, args.reference)
+            for name, preset in (("fast", FAST), ("faithful", FAITHFUL))
+        },
+        "schedules": lambda: schedules(setup, args.device, args.reference),
+        "time": lambda: time_per_image(setup, args.device),
+        "paper-cost": lambda: paper_cost(setup, args.device),
+        "batch": lambda: batch_throughput(setup, args.device),
+        "memory": lambda: memory(args.device),
+        "paper-batch": lambda: paper_batch(setup, args.device, args.paper_batch),
+    }
+    for section in args.sections:
+        results[section] = runners[section]()
+        print(f"== {section}\n{json.dumps(results[section], indent=2)}", flush=True)
+    earlier = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if earlier.get("device") == results["device"]:
+        # Sections run now replace their entries; the file keeps the others.
+        results = {**earlier, **results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+    return results

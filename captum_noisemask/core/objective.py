@@ -1,0 +1,148 @@
+"""The objective: outputs the tolerance applies to, and the hinge on them::
+
+    E(w) = (1/N) sum_n sum_k max(|y_k - y'_k| - a, 0) - mean(w)
+
+This module holds the first term; the loop adds ``-mean(w)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from .._utils.typing import OutputTransform
+
+__all__ = ["OutputConstraint"]
+
+
+class OutputConstraint:
+    r"""Which outputs must stay within the tolerance, and by how much they miss.
+
+    Args:
+        target (int, tuple, list, Tensor or None): Captum's target forms.
+                    ``None`` constrains every output (the paper's objective)
+                    and needs a 2-D ``(B, K)`` output; an int or a tuple of
+                    ints selects the same output for every example; a list
+                    or a 1-D tensor of length ``B`` selects one per example.
+        batch_size (int): Number of examples ``B``.
+        tolerance (float): The tolerance ``a``.
+        output_transform (Callable, optional): Applied to the model's
+                    outputs before selection (e.g. ``softmax``).
+
+    Raises:
+        TypeError: ``target`` has none of the forms above.
+        ValueError: a per-example target whose length is not ``B``, or
+                    mixed index lengths.
+    """
+
+    def __init__(
+        self,
+        target: object,
+        batch_size: int,
+        tolerance: float,
+        output_transform: OutputTransform | None,
+    ) -> None:
+        self.tolerance = tolerance
+        self.output_transform = output_transform
+        self.shared_index: tuple[int, ...] | None = None
+        self.per_example_index: Tensor | None = None
+        self.target = target
+        if target is None:
+            return
+        if isinstance(target, Tensor):
+            if target.dtype.is_floating_point or target.dtype == torch.bool:
+                raise TypeError(f"target tensor must hold integers, got {target.dtype}")
+            if target.numel() == 1:
+                self.shared_index = (int(target.item()),)
+                return
+            if target.dim() != 1:
+                raise ValueError(
+                    f"target tensor must be 0-D or 1-D of length {batch_size}, "
+                    f"got shape {tuple(target.shape)}"
+                )
+            target = target.tolist()
+        if isinstance(target, int) and not isinstance(target, bool):
+            self.shared_index = (target,)
+        elif isinstance(target, tuple) and _all_ints(target):
+            self.shared_index = tuple(target)
+        elif isinstance(target, list):
+            if len(target) != batch_size:
+                raise ValueError(
+                    f"a list target needs one entry per example: got {len(target)} "
+                    f"entries for a batch of {batch_size}"
+                )
+            rows = [(t,) if isinstance(t, int) else t for t in target]
+            if not all(isinstance(r, tuple) and _all_ints(r) for r in rows):
+                raise TypeError("list targets must hold ints or tuples of ints")
+            if len({len(r) for r in rows}) != 1:
+                raise ValueError("all entries of a list target must have the same length")
+            self.per_example_index = torch.tensor(rows, dtype=torch.long)
+        else:
+            raise TypeError(
+                "target must be None, an int, a tuple of ints, a list of ints or "
+                f"tuples, or an integer tensor; got {type(target).__name__}"
+            )
+
+    def check(self, output: Tensor) -> None:
+        """Raises ValueError unless this constraint can select from ``output``."""
+        if self.shared_index is None and self.per_example_index is None:
+            if output.dim() != 2:
+                raise ValueError(
+                    "target=None constrains all outputs and needs a (batch, K) model "
+                    f"output, got shape {tuple(output.shape)}; pass a target"
+                )
+            return
+        index = (
+            torch.tensor([self.shared_index])
+            if self.per_example_index is None
+            else self.per_example_index
+        )
+        if index.shape[1] > output.dim() - 1:
+            raise ValueError(
+                f"target {self.target!r} has {index.shape[1]} indices but the model "
+                f"output of shape {tuple(output.shape)} has {output.dim() - 1} "
+                "non-batch dimensions"
+            )
+        for dim in range(index.shape[1]):
+            size = output.shape[dim + 1]
+            if ((index[:, dim] < -size) | (index[:, dim] >= size)).any():
+                raise ValueError(
+                    f"target {self.target!r} is out of range for model output of shape "
+                    f"{tuple(output.shape)}: accepted indices are 0..{size - 1}"
+                )
+
+    def select(self, output: Tensor, examples: slice, n_draws: int) -> Tensor:
+        """Returns the constrained outputs as ``(rows, K')``.
+
+        Args:
+            output (Tensor): Model output of ``n_draws`` draws of the examples
+                        in ``examples``, sample-major.
+            examples (slice): Which examples of the batch the rows belong to.
+            n_draws (int): Number of draws per example in ``output``.
+        """
+        if self.output_transform is not None:
+            output = self.output_transform(output)
+        if self.shared_index is not None:
+            output = output[(slice(None),) + self.shared_index]
+        elif self.per_example_index is not None:
+            index = self.per_example_index[examples].to(output.device).repeat(n_draws, 1)
+            rows = torch.arange(output.shape[0], device=output.device)
+            output = output[(rows,) + index.unbind(1)]
+        return output.reshape(output.shape[0], -1)
+
+    def violation(self, clean: Tensor, noisy: Tensor) -> Tensor:
+        """Per row: ``sum_k max(|y_k - y'_k| - a, 0)``.
+
+        Args:
+            clean (Tensor): Selected clean outputs of the examples, ``(n, K')``.
+            noisy (Tensor): Selected noisy outputs, ``(n_draws * n, K')``,
+                        sample-major.
+        """
+        change = noisy.unflatten(0, (-1, clean.shape[0])) - clean
+        return (change.abs() - self.tolerance).clamp_min(0).sum(-1).flatten()
+
+
+def _all_ints(values: Sequence[object]) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)

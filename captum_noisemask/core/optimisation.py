@@ -1,0 +1,248 @@
+"""The loop: Adam on the noise levels ``w``, projected into [0, 1] after each step.
+
+Reads like the paper's equation: per step, draw ``N`` noises, measure how far
+the noisy outputs leave the tolerance band (the hinge), take its gradient
+with respect to ``w`` only (never the model's parameters), add the gradient
+of ``-mean(w)``, step, project.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .._utils.compat import progress
+from ..presets import Preset
+from .adam import ProjectedAdam
+from .mask_units import MaskUnits
+from .noise import UniformNoise
+from .objective import OutputConstraint
+
+__all__ = ["NoisyForward", "HingeEstimate", "NoiseLevels", "optimise_noise_levels", "map_shape"]
+
+
+def map_shape(example_batch: Tensor) -> tuple[int, ...]:
+    """Shape of the noise-level map of a batch: channels (dim 1) share a value.
+
+    ``(B, C, *spatial)`` gives ``(B, 1, *spatial)``; ``(B, D)`` and ``(B,)``
+    keep their shape (each feature has its own level).
+    """
+    if example_batch.dim() >= 3:
+        return (example_batch.shape[0], 1, *example_batch.shape[2:])
+    return tuple(example_batch.shape)
+
+
+@dataclass
+class NoisyForward:
+    r"""Evaluates the hinge term of the objective on noisy copies of the inputs.
+
+    Args:
+        forward_func (Callable): The model.
+        inputs (tuple[Tensor, ...]): Clean inputs, each ``(B, ...)``.
+        additional_forward_args (tuple, optional): Extra model arguments;
+                    tensors with a leading batch dimension follow their rows.
+        constraint (OutputConstraint): Which outputs, which tolerance.
+        clean (Tensor): Selected clean outputs ``(B, K')``.
+        mask_units (MaskUnits): Applied during every noisy pass.
+        noise (UniformNoise): Source of the draws.
+        n_samples (int): Draws ``N`` per evaluation.
+        internal_batch_size (int, optional): Bound on the rows of one
+                    forward pass; ``None`` sends all ``N * B`` rows at once.
+    """
+
+    forward_func: Callable[..., Tensor]
+    inputs: tuple[Tensor, ...]
+    additional_forward_args: tuple[object, ...] | None
+    constraint: OutputConstraint
+    clean: Tensor
+    mask_units: MaskUnits
+    noise: UniformNoise
+    n_samples: int
+    internal_batch_size: int | None
+    n_rows_evaluated: int = 0
+
+    def evaluate(
+        self, levels: tuple[Tensor, ...], with_grad: bool, with_variance: bool = False
+    ) -> HingeEstimate:
+        """The hinge per example, ``(1/N) sum_n sum_k max(|y_k - y'_k| - a, 0)``.
+
+        With ``with_grad``, also its gradient with respect to ``levels``; with
+        ``with_variance`` too, the variance over the draws of each draw's own
+        gradient. Both come from the gradient with respect to the noisy rows
+        (``d/dw`` of draw ``n`` is ``U_n`` times it), taken chunk by chunk with
+        ``torch.autograd.grad``: at most one chunk's graph is alive (memory
+        stays flat as ``N`` grows) and no ``.grad`` of the model's parameters
+        is ever written.
+        """
+        total = self.clean.new_zeros(self.clean.shape[0])
+        grad_sums = [torch.zeros_like(w) for w in levels] if with_grad else []
+        square_sums = [torch.zeros_like(w) for w in levels] if with_variance else []
+        for draws, examples in self._chunks():
+            noisy = self._noisy_rows(levels, draws, examples, requires_grad=with_grad)
+            with torch.set_grad_enabled(with_grad):
+                violation = self._violation(noisy, draws[0].shape[0], examples)
+            n_examples = examples.stop - examples.start
+            total[examples] += violation.detach().unflatten(0, (-1, n_examples)).sum(0)
+            if not with_grad:
+                continue
+            row_grads = torch.autograd.grad(violation.sum(), noisy)
+            for i, (u, row_grad, w) in enumerate(zip(draws, row_grads, levels, strict=True)):
+                per_draw = (u * row_grad.unflatten(0, (-1, n_examples))).sum_to_size(
+                    u.shape[0], n_examples, *w.shape[1:]
+                )
+                grad_sums[i][examples] += per_draw.sum(0)
+                if with_variance:
+                    square_sums[i][examples] += per_draw.square().sum(0)
+        n = self.n_samples
+        gradient = tuple(s / n for s in grad_sums) if with_grad else None
+        variance = (
+            tuple(
+                (q - n * g.square()).clamp_min_(0.0) / max(n - 1, 1)
+                for q, g in zip(square_sums, gradient, strict=True)
+            )
+            if with_variance and gradient is not None
+            else None
+        )
+        return HingeEstimate(total / n, gradient, variance)
+
+    def _chunks(self) -> Iterator[tuple[tuple[Tensor, ...], slice]]:
+        """Yields ``(noise draws, examples)``; draws do not depend on ``B``."""
+        batch = self.clean.shape[0]
+        if self.internal_batch_size is None:
+            per_chunk, examples_per_chunk = self.n_samples, batch
+        else:
+            per_chunk = min(self.n_samples, self.internal_batch_size)
+            if self.noise.antithetic:
+                per_chunk = max(2, per_chunk - per_chunk % 2)
+            examples_per_chunk = max(1, self.internal_batch_size // per_chunk)
+        for start in range(0, self.n_samples, per_chunk):
+            draws = self.noise.draw(min(per_chunk, self.n_samples - start))
+            for first in range(0, batch, examples_per_chunk):
+                yield draws, slice(first, min(first + examples_per_chunk, batch))
+
+    def _noisy_rows(
+        self,
+        levels: tuple[Tensor, ...],
+        draws: tuple[Tensor, ...],
+        examples: slice,
+        requires_grad: bool,
+    ) -> tuple[Tensor, ...]:
+        """``x + U * w`` for every draw and example, sample-major ``(n * b, ...)``."""
+        with torch.no_grad():
+            noisy = tuple(
+                (x[examples] + u * w[examples]).flatten(0, 1)
+                for x, u, w in zip(self.inputs, draws, levels, strict=True)
+            )
+        return tuple(r.requires_grad_() for r in noisy) if requires_grad else noisy
+
+    def _violation(self, noisy: tuple[Tensor, ...], n_draws: int, examples: slice) -> Tensor:
+        args = _rows_of(self.additional_forward_args, examples, n_draws, self.clean.shape[0])
+        with self.mask_units.for_examples(examples), self.mask_units.active():
+            output = self.forward_func(*noisy, *args)
+        self.n_rows_evaluated += noisy[0].shape[0]
+        selected = self.constraint.select(output, examples, n_draws)
+        return self.constraint.violation(self.clean[examples], selected)
+
+
+@dataclass
+class HingeEstimate:
+    """Monte Carlo estimate of the hinge term, from :meth:`NoisyForward.evaluate`.
+
+    Attributes:
+        hinge (Tensor): Per example, ``(B,)``.
+        gradient (tuple[Tensor, ...] or None): Its gradient with respect to
+                    each map (mean of the draws' gradients).
+        draw_variance (tuple[Tensor, ...] or None): Per map value, the variance
+                    over the draws of one draw's gradient.
+    """
+
+    hinge: Tensor
+    gradient: tuple[Tensor, ...] | None
+    draw_variance: tuple[Tensor, ...] | None
+
+
+@dataclass
+class NoiseLevels:
+    """Result of :func:`optimise_noise_levels`.
+
+    Attributes:
+        maps (tuple[Tensor, ...]): Noise levels ``w`` in [0, 1], one map per
+                    input, shape :func:`map_shape` of the input.
+        n_rows_evaluated (int): Noisy rows sent through the model.
+    """
+
+    maps: tuple[Tensor, ...]
+    n_rows_evaluated: int
+
+
+def optimise_noise_levels(
+    problem: NoisyForward, settings: Preset, show_progress: bool = False
+) -> NoiseLevels:
+    r"""Minimises ``E(w) = hinge(w) - mean(w)`` with Adam, projecting onto [0, 1].
+
+    Every example is its own problem: the loss is a sum over examples and
+    Adam acts element-wise, so no example's map depends on another's.
+
+    With ``settings.emulated_samples`` set, Adam's second moment is fed
+    ``g ** 2 + s2 / emulated_samples`` instead of ``g ** 2`` (``g`` the
+    step's gradient, ``s2`` the variance of one draw's gradient): the
+    expected square of a gradient averaged over that many independent draws,
+    which is what the second moment of the emulated run sees.
+
+    Args:
+        problem (NoisyForward): The hinge term, ready to evaluate.
+        settings (Preset): Steps, learning rates, betas, start value.
+        show_progress (bool, optional): Show a progress bar. Default: False
+
+    Returns:
+        *NoiseLevels*: the maps and the number of model rows evaluated.
+    """
+    levels = tuple(
+        torch.full(map_shape(x), settings.init, dtype=x.dtype, device=x.device)
+        for x in problem.inputs
+    )
+    # d(-mean(w))/dw: every value of an example's maps (all inputs together) counts once.
+    mean_grad = 1.0 / sum(math.prod(w.shape[1:]) for w in levels)
+    adam = ProjectedAdam(levels, settings.betas)
+    emulated = settings.emulated_samples
+    steps = range(settings.n_steps)
+    bar = progress(steps, desc="NoiseMask", total=settings.n_steps) if show_progress else steps
+    for step in bar:
+        estimate = problem.evaluate(levels, with_grad=True, with_variance=emulated is not None)
+        assert estimate.gradient is not None
+        grads = tuple(g.sub_(mean_grad) for g in estimate.gradient)
+        squares = tuple(g.square() for g in grads)
+        if emulated is not None:
+            assert estimate.draw_variance is not None
+            for square, variance in zip(squares, estimate.draw_variance, strict=True):
+                square.add_(variance, alpha=1.0 / emulated)
+        adam.step(grads, squares, _learning_rate(settings, step))
+    return NoiseLevels(levels, problem.n_rows_evaluated)
+
+
+def _learning_rate(settings: Preset, step: int) -> float:
+    """Constant, or cosine-annealed from ``lr`` to ``lr_final``."""
+    if settings.lr_final is None or settings.n_steps == 1:
+        return settings.lr
+    progress_ = step / (settings.n_steps - 1)
+    return settings.lr_final + 0.5 * (settings.lr - settings.lr_final) * (
+        1.0 + math.cos(math.pi * progress_)
+    )
+
+
+def _rows_of(
+    args: tuple[object, ...] | None, examples: slice, n_draws: int, batch: int
+) -> tuple[object, ...]:
+    """Additional forward args for the noisy rows (batch tensors repeat per draw)."""
+    if args is None:
+        return ()
+    return tuple(
+        a[examples].repeat(n_draws, *([1] * (a.dim() - 1)))
+        if isinstance(a, Tensor) and a.dim() > 0 and a.shape[0] == batch
+        else a
+        for a in args
+    )

@@ -1,0 +1,192 @@
+"""One evaluation loop over ``captum.attr.Attribution`` objects, NoiseMask among them."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from captum.attr import (
+    LRP,
+    Attribution,
+    DeepLift,
+    IntegratedGradients,
+    NoiseTunnel,
+    Occlusion,
+    Saliency,
+)
+from torch import Tensor, nn
+
+from .._utils.compat import Alpha1_Beta0_Rule
+from ..attribution import NoiseMaskAttribution
+from ..presets import Preset
+
+__all__ = [
+    "Method",
+    "ExplainedBatch",
+    "DeepTaylorLRP",
+    "RandomAttribution",
+    "standard_methods",
+    "explain_all",
+]
+
+
+@dataclass
+class Method:
+    """An attribution method as the shared loop sees it.
+
+    Attributes:
+        name (str): Column title.
+        attribution (Attribution): Any Captum attribution.
+        kwargs (dict): Extra arguments of its ``attribute`` call.
+        sign (str): How Captum's visualization should read the map
+                    (``"positive"`` or ``"absolute_value"``).
+    """
+
+    name: str
+    attribution: Attribution
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    sign: str = "absolute_value"
+
+    def explain(
+        self, inputs: Tensor, target: Tensor, chunk_size: int | None = None, **overrides: Any
+    ) -> Tensor:
+        """Detached maps of ``inputs``, ``chunk_size`` examples per ``attribute`` call.
+
+        Chunking keeps every method in the regime it runs best in on a CPU
+        (hundreds of images at once thrash the caches) and bounds memory.
+        ``overrides`` replace entries of :attr:`kwargs` for this call.
+        """
+        kwargs = {**self.kwargs, **overrides}
+        size = chunk_size or inputs.shape[0]
+        maps = [
+            self.attribution.attribute(
+                inputs[start : start + size], target=target[start : start + size], **kwargs
+            ).detach()
+            for start in range(0, inputs.shape[0], size)
+        ]
+        return torch.cat(maps)
+
+
+@dataclass
+class ExplainedBatch:
+    """Maps ``(B, C, H, W)`` of one method and its wall time per image."""
+
+    maps: Tensor
+    seconds_per_image: float
+
+
+class RandomAttribution(Attribution):
+    """A map of uniform noise that ignores the model: the floor every metric should beat.
+
+    Args:
+        forward_func (Callable): The model (kept only to satisfy the Attribution API).
+        seed (int, optional): Seeds the generator once, at construction: each call
+                    draws fresh noise, so a repeated call (or a perturbed input)
+                    gets a different map, as a map unrelated to the input
+                    would. The sequence of maps is reproducible. Default: 0
+    """
+
+    def __init__(self, forward_func: Callable[..., Tensor], seed: int = 0) -> None:
+        super().__init__(forward_func)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def attribute(  # type: ignore[override]
+        self, inputs: Tensor | tuple[Tensor, ...], target: object = None, **_: Any
+    ) -> Tensor | tuple[Tensor, ...]:
+        """Uniform [0, 1) noise shaped like ``inputs`` (``target`` is ignored)."""
+        if isinstance(inputs, tuple):
+            return tuple(self._noise(x) for x in inputs)
+        return self._noise(inputs)
+
+    def _noise(self, like: Tensor) -> Tensor:
+        return torch.rand(like.shape, generator=self.generator).to(like)
+
+
+class DeepTaylorLRP(LRP):
+    """Captum's LRP with the z+ rule (Alpha1-Beta0, Deep Taylor) on every conv/linear layer.
+
+    The rules sit on a private copy of the model, so the caller's model never
+    carries ``rule`` attributes, and they are attached again before every
+    call: Captum's LRP deletes all rules when ``attribute`` returns
+    (captum issue #1059), so a plain ``LRP`` would silently fall back to its
+    default epsilon rule from the second call on.
+
+    Args:
+        model (nn.Module): The model to explain (copied, never modified).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(copy.deepcopy(model))
+
+    def attribute(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Same as :meth:`captum.attr.LRP.attribute`, with z+ rules in place."""
+        for module in self.model.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.rule = Alpha1_Beta0_Rule()  # type: ignore[assignment]
+        return super().attribute(*args, **kwargs)
+
+
+def standard_methods(
+    model: nn.Module,
+    preset: str | Preset = "fast",
+    seed: int = 0,
+    show_progress: bool = False,
+    include_random: bool = False,
+) -> list[Method]:
+    """NoiseMask and the methods the paper compares with, plus three common baselines.
+
+    ``include_random`` appends a :class:`RandomAttribution` (for the evaluation
+    benchmark; figures leave it out).
+    """
+    methods = [
+        Method(
+            "NoiseMask",
+            NoiseMaskAttribution(model),
+            {
+                "preset": preset,
+                "seed": seed,
+                "highlight": "contributing",
+                "show_progress": show_progress,
+            },
+            sign="positive",
+        ),
+        Method("Saliency", Saliency(model), {"abs": True}),
+        Method(
+            "SmoothGrad",
+            NoiseTunnel(Saliency(model)),
+            {"nt_type": "smoothgrad", "nt_samples": 25, "stdevs": 0.15, "abs": True},
+        ),
+        Method("Deep Taylor (LRP z+)", DeepTaylorLRP(model)),
+        Method("DeepLift", DeepLift(model)),
+        Method("Integrated Gradients", IntegratedGradients(model), {"n_steps": 50}),
+        Method(
+            "Occlusion",
+            Occlusion(model),
+            {"sliding_window_shapes": (1, 4, 4), "strides": (1, 2, 2)},
+        ),
+    ]
+    if include_random:
+        methods.append(Method("Random", RandomAttribution(model, seed), sign="positive"))
+    return methods
+
+
+def explain_all(
+    methods: list[Method],
+    images: Tensor,
+    labels: Tensor,
+    on_method: Callable[[str], None] | None = None,
+) -> dict[str, ExplainedBatch]:
+    """Runs every method on the same images and labels, timing each."""
+    results = {}
+    for method in methods:
+        if on_method is not None:
+            on_method(method.name)
+        start = time.perf_counter()
+        maps = method.explain(images, labels)
+        seconds = (time.perf_counter() - start) / images.shape[0]
+        results[method.name] = ExplainedBatch(maps, seconds)
+    return results

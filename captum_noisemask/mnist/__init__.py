@@ -1,0 +1,1 @@
+"""The paper's MNIST experiment: data, the CNN, training, set-up, figures and ``reproduce``."""

@@ -1,0 +1,194 @@
+"""Deterministic CPU training of :class:`PaperCNN`, cached on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .._utils.compat import progress
+from .._utils.labelled import LabelledImages
+from .model import PaperCNN
+
+__all__ = [
+    "TrainingConfig",
+    "TrainedModel",
+    "accuracy",
+    "cache_dir",
+    "cached_weights_path",
+    "load_or_train",
+    "split_digits",
+    "train",
+    "train_and_test",
+]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How :func:`train` fits the classifier.
+
+    Args:
+        epochs (int, optional): Passes over the training set. Default: 20
+        batch_size (int, optional): Mini-batch size. Default: 32
+        lr (float, optional): Adam learning rate. Default: 1e-3
+        seed (int, optional): Seeds initialisation and shuffling. Default: 0
+    """
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    seed: int = 0
+
+
+DEFAULT_TRAINING = TrainingConfig()
+
+
+@dataclass
+class TrainedModel:
+    """A trained classifier in eval mode and its held-out accuracy."""
+
+    model: PaperCNN
+    accuracy: float
+    from_cache: bool
+
+
+def split_digits(
+    digits: LabelledImages, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[LabelledImages, LabelledImages]:
+    """Seeded shuffle, then a (train, held-out test) split."""
+    order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(seed))
+    n_test = int(round(len(digits) * test_fraction))
+    return digits.subset(order[n_test:]), digits.subset(order[:n_test])
+
+
+def train(
+    train_set: LabelledImages,
+    config: TrainingConfig = DEFAULT_TRAINING,
+    show_progress: bool = False,
+) -> PaperCNN:
+    """Trains :class:`PaperCNN` with Adam on cross-entropy; returns it in eval mode.
+
+    Same data, config and torch build give the same weights (single-threaded
+    reductions are not needed: CPU kernels here are deterministic).
+    """
+    generator = torch.Generator().manual_seed(config.seed)
+    with _seeded(config.seed):
+        model = _model_for(train_set)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    batches = range(config.epochs * ((len(train_set) + config.batch_size - 1) // config.batch_size))
+    bar = iter(progress(batches, desc="training", total=len(batches))) if show_progress else None
+    for _ in range(config.epochs):
+        order = torch.randperm(len(train_set), generator=generator)
+        for start in range(0, len(train_set), config.batch_size):
+            index = order[start : start + config.batch_size]
+            optimiser.zero_grad()
+            loss = loss_fn(model(train_set.images[index]), train_set.labels[index])
+            loss.backward()
+            optimiser.step()
+            if bar is not None:
+                next(bar, None)
+    if bar is not None:
+        next(bar, None)
+    return model.eval()
+
+
+def accuracy(model: Callable[[torch.Tensor], torch.Tensor], digits: LabelledImages) -> float:
+    """Share of ``digits`` whose arg-max prediction equals the label."""
+    with torch.no_grad():
+        predictions = torch.cat([model(chunk).argmax(1) for chunk in digits.images.split(500)])
+    return float((predictions == digits.labels).float().mean())
+
+
+def train_and_test(
+    train_set: LabelledImages,
+    test_set: LabelledImages,
+    config: TrainingConfig = DEFAULT_TRAINING,
+) -> float:
+    """Trains a fresh :class:`PaperCNN` on ``train_set``; returns its accuracy on ``test_set``.
+
+    The ``retrain`` callable of :func:`~captum_noisemask.evaluation.roar`.
+    """
+    return accuracy(train(train_set, config), test_set)
+
+
+def cache_dir() -> Path:
+    """Where trained weights are cached.
+
+    ``$CAPTUM_NOISEMASK_CACHE``, else ``$XDG_CACHE_HOME/captum_noisemask``,
+    else ``~/.cache/captum_noisemask``.
+    """
+    if "CAPTUM_NOISEMASK_CACHE" in os.environ:
+        return Path(os.environ["CAPTUM_NOISEMASK_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "captum_noisemask"
+
+
+def load_or_train(
+    train_set: LabelledImages,
+    test_set: LabelledImages,
+    config: TrainingConfig = DEFAULT_TRAINING,
+    show_progress: bool = False,
+    directory: Path | None = None,
+) -> TrainedModel:
+    """Loads the weights cached for this data and config, or trains and caches them.
+
+    See :func:`cached_weights_path` for where.
+    """
+    path = cached_weights_path(train_set, config, directory)
+    if path.exists():
+        model = _model_for(train_set)
+        model.load_state_dict(torch.load(path, weights_only=True))
+        return TrainedModel(model.eval(), accuracy(model.eval(), test_set), from_cache=True)
+    model = train(train_set, config, show_progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    torch.save(model.state_dict(), partial)
+    partial.replace(path)  # atomic: a killed run never leaves a half-written cache
+    return TrainedModel(model, accuracy(model, test_set), from_cache=False)
+
+
+def cached_weights_path(
+    train_set: LabelledImages, config: TrainingConfig, directory: Path | None = None
+) -> Path:
+    """Where :func:`load_or_train` keeps the weights trained on ``train_set`` with ``config``.
+
+    The name hashes the training data and the config, so different data (e.g.
+    Fashion-MNIST through ``--data-dir``) never reuses another model.
+    """
+    directory = cache_dir() if directory is None else directory
+    return directory / f"paper_cnn_{_cache_key(train_set, config)}.pt"
+
+
+def _model_for(digits: LabelledImages) -> PaperCNN:
+    height, width = digits.images.shape[-2:]
+    return PaperCNN(image_size=(height, width))
+
+
+def _cache_key(train_set: LabelledImages, config: TrainingConfig) -> str:
+    digest = hashlib.sha256()
+    digest.update(train_set.images.numpy().tobytes())
+    digest.update(train_set.labels.numpy().tobytes())
+    digest.update(json.dumps(asdict(config), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+class _seeded:
+    """Seeds torch's global generator inside the block, restoring its state after."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __enter__(self) -> None:
+        self.state = torch.random.get_rng_state()
+        torch.manual_seed(self.seed)
+
+    def __exit__(self, *exc: object) -> None:
+        torch.random.set_rng_state(self.state)

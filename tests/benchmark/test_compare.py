@@ -1,0 +1,130 @@
+"""The evaluation benchmark end to end, in its quick configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from support import TINY_TRAINING
+
+from captum_noisemask import cli
+from captum_noisemask.benchmark.compare import CompareConfig, compare
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("compare")
+    config = CompareConfig(
+        out=out / "run",
+        training=TINY_TRAINING,
+        cache=out / "cache",
+        show_progress=False,
+    ).quick()
+    # Smaller than --quick: the fast tier's budget. The seeded run is deterministic.
+    config = dataclasses.replace(config, n_digits=8, n_localisation=8, curve_steps=4)
+    return config.out, compare(config, log=False)
+
+
+@pytest.mark.slow
+def test_compare_with_roar_retrains_per_method(tmp_path: Path) -> None:
+    config = CompareConfig(
+        out=tmp_path / "run",
+        training=TINY_TRAINING,
+        cache=tmp_path / "cache",
+        show_progress=False,
+        roar=True,
+    ).quick()
+    results = compare(config, log=False)
+    assert set(results["roar"]["accuracy"]) == set(results["metrics"])
+    assert all(0 <= a <= 1 for row in results["roar"]["accuracy"].values() for a in row)
+    assert len(results["roar"]["fractions"]) == len(results["roar"]["accuracy"]["Random"])
+
+
+def test_compare_writes_every_file(quick_results: tuple[Path, dict]) -> None:
+    out, results = quick_results
+    for name in ("results.md", "results.json", "curves.png", "randomisation.png"):
+        assert (out / name).stat().st_size > 0
+    assert json.loads((out / "results.json").read_text())["metrics"] == results["metrics"]
+    table = (out / "results.md").read_text()
+    for method in results["metrics"]:
+        assert f"| {method} |" in table
+
+
+def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]) -> None:
+    _, results = quick_results
+    metrics = results["metrics"]
+    assert list(metrics) == [
+        "NoiseMask",
+        "Saliency",
+        "SmoothGrad",
+        "Deep Taylor (LRP z+)",
+        "DeepLift",
+        "Integrated Gradients",
+        "Occlusion",
+        "Random",
+    ]
+    expected = {
+        "morf_baseline",
+        "morf_uniform",
+        "lerf_baseline",
+        "lerf_uniform",
+        "infidelity",
+        "max_sensitivity",
+        "randomisation_spearman",
+        "randomisation_spearman_signed",
+        "localisation_auroc",
+        "seconds_per_image",
+        "evaluations_per_map",
+        "peak_memory_mib",
+    }
+    for scores in metrics.values():
+        assert set(scores) == expected
+    assert "NoiseMask (fixed tolerance)" in results["randomisation"]
+    assert "roar" not in results  # only with roar=True
+
+
+def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
+    """Known answers: a random map deletes worst, localises at chance, ignores the model."""
+    metrics = quick_results[1]["metrics"]
+    random_morf = metrics["Random"]["morf_baseline"]["mean"]
+    assert all(
+        m["morf_baseline"]["mean"] < random_morf for n, m in metrics.items() if n != "Random"
+    )
+    assert abs(metrics["Random"]["localisation_auroc"]["mean"] - 0.5) < 0.15
+    assert metrics["Random"]["randomisation_spearman"]["mean"] == pytest.approx(1.0)
+    assert metrics["NoiseMask"]["evaluations_per_map"] == 16 * 150 + 1  # fast preset + clean pass
+
+
+def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["compare", "--out", str(tmp_path), "--digits", "0"])
+    assert "--digits" in capsys.readouterr().err
+
+
+def test_paper_preset_maps_are_scored_only_for_their_model(tmp_path: Path) -> None:
+    import numpy as np
+    import torch
+
+    from captum_noisemask import LabelledImages
+    from captum_noisemask.benchmark.compare import _paper_preset
+    from captum_noisemask.mnist.model import PaperCNN
+    from captum_noisemask.mnist.setup import MnistSetup
+    from captum_noisemask.mnist.training import TrainedModel
+
+    torch.manual_seed(0)
+    digits = LabelledImages(torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
+    setup = MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)
+    config = CompareConfig(out=tmp_path, curve_steps=4)
+    fixture = tmp_path / "maps.npz"
+    maps = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
+    np.savez(fixture, maps=maps, test_indices=np.array([0, 2]), model_digest="0" * 16)
+    assert "skipped" in _paper_preset(setup, fixture, config, lambda *a: None)
+    np.savez(fixture, maps=maps, test_indices=np.array([0, 2]), model_digest=setup.state_digest())
+    scored = _paper_preset(setup, fixture, config, lambda *a: None)
+    assert scored["digits"] == [0, 2]
+    assert set(scored["metrics"]) == {"NoiseMask, fast preset", "NoiseMask, paper preset"}
+    for row in scored["metrics"].values():
+        assert set(row) == {"morf_baseline", "morf_uniform", "lerf_baseline", "lerf_uniform"}
+        assert all(0.0 <= cell["mean"] <= 1.0 and cell["n"] == 2 for cell in row.values())

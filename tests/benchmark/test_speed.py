@@ -1,0 +1,72 @@
+"""The speed benchmark: its CLI, the results-file merge and the agreement measure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support import tiny_setup
+
+from captum_noisemask import cli
+
+
+def test_cli_bench_speed_needs_its_reference(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.npz"
+    arguments = ["bench-speed", "--sections", "agreement", "--reference", str(missing)]
+    assert cli.main([*arguments, "--out", str(tmp_path / "s.json")]) == 2
+    assert "no reference maps" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_bench_speed_times_the_methods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "captum_noisemask.benchmark.speed.prepare_mnist",
+        lambda: tiny_setup(),
+    )
+    from captum_noisemask._utils.machine import device_name
+
+    out = tmp_path / "speed.json"
+    # An earlier run on the same device keeps the sections not run now.
+    out.write_text(json.dumps({"device": f"cpu ({device_name()})", "memory": {"kept": 1}}))
+    assert cli.main(["bench-speed", "--sections", "time", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["memory"] == {"kept": 1}
+    timing = json.loads(out.read_text())["time"]
+    assert set(timing["seconds_per_image"]) == {"noisemask_fast", "occlusion_4x4_s2", "saliency"}
+    assert timing["fast_over_occlusion"] > 0
+
+
+def test_preset_agreement_scores_against_the_reference_and_between_seeds(
+    tmp_path: Path,
+) -> None:
+    from captum_noisemask import FAST, NoiseMaskAttribution
+    from captum_noisemask.benchmark.speed import preset_agreement
+    from captum_noisemask.mnist.setup import MnistSetup
+
+    setup = tiny_setup()
+    assert isinstance(setup, MnistSetup)
+    preset = FAST.replace(n_steps=6, n_samples=4, lr=0.3, tolerance=0.02)
+    # A fixture made of the preset's own seed-0 maps: seed 0 agrees perfectly with it.
+    maps = NoiseMaskAttribution(setup.trained.model).attribute(
+        setup.test_set.images[:4], preset=preset, highlight="non_contributing", seed=0
+    )
+    fixture = tmp_path / "own.npz"
+    np.savez(
+        fixture,
+        maps=maps[:, 0].numpy(),
+        test_indices=np.arange(4),
+        labels=np.arange(4),
+        model_digest=setup.state_digest(),
+        device="cpu",
+        seconds=0.0,
+    )
+    result = preset_agreement(setup, "cpu", preset, fixture)
+    assert result["seed 0"]["min_iou"] == 1.0
+    assert result["seed 0"]["min_pearson"] > 0.9999
+    floor = result["seed 0 vs seed 1"]
+    assert floor["min_iou"] == result["seed 1"]["min_iou"] < 1.0
+    assert result["seed 1"]["seconds_per_image"] > 0
+    assert 0 < (maps > 0.5).float().mean() < 1  # the IoUs compare real sets

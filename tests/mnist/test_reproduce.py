@@ -1,0 +1,111 @@
+"""The main job end to end (small settings), the model definition and the CLI's error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from support import TINY_TRAINING, write_mnist_dir
+
+from captum_noisemask import cli
+from captum_noisemask.mnist.model import PaperCNN
+from captum_noisemask.mnist.reproduce import ReproduceConfig, claim_scores, pick_digits, reproduce
+
+
+def test_paper_cnn_structure() -> None:
+    model = PaperCNN()
+    kinds = [type(m).__name__ for m in model.children()]
+    assert kinds.count("Conv2d") == 2 and kinds.count("Linear") == 2
+    assert model.conv1.kernel_size == (5, 5) and model.conv2.kernel_size == (5, 5)
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+
+
+def test_claim_scores_on_a_known_map() -> None:
+    images = torch.zeros(1, 1, 28, 28)
+    images[..., 12:16, 12:16] = 1.0
+    perfect = (images <= 0.5).float()  # stroke contributes, everything else does not
+    scores = claim_scores(images, perfect)
+    assert scores == {"far_background_non_contributing": 1.0, "stroke_contributing": 1.0}
+    assert claim_scores(images, 1 - perfect)["stroke_contributing"] == 0.0
+
+
+def test_pick_digits_takes_one_class_after_another(tmp_path: Path) -> None:
+    from captum_noisemask import LabelledImages
+
+    labels = torch.tensor([3, 3, 1, 0, 1, 2])
+    chosen = pick_digits(LabelledImages(torch.zeros(6, 1, 2, 2), labels), 5)
+    assert chosen.labels.tolist() == [0, 1, 2, 3, 1]
+
+
+def test_reproduce_end_to_end(tmp_path: Path) -> None:
+    config = ReproduceConfig(
+        out=tmp_path / "figs",
+        n_digits=2,
+        show_progress=False,
+        training=TINY_TRAINING,
+        cache=tmp_path / "cache",
+    )
+    summary = reproduce(config, log=False)
+    for name in ("figure6.png", "comparison.png", "summary.json", "summary.md"):
+        assert (config.out / name).stat().st_size > 0
+    written = json.loads((config.out / "summary.json").read_text())
+    assert written["digits"] == [0, 1] and set(written["claim"]) == {
+        "far_background_non_contributing",
+        "stroke_contributing",
+    }
+    assert set(written["seconds_per_image"]) == set(summary["seconds_per_image"])  # type: ignore[arg-type]
+    assert len(written["seconds_per_image"]) == 7
+    # The second run finds the cached weights.
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
+
+
+def test_cli_reproduce_from_idx_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPTUM_NOISEMASK_CACHE", str(tmp_path / "cache"))
+    data = tmp_path / "data"
+    data.mkdir()
+    write_mnist_dir(data, n=20)
+    code = cli.main(
+        [
+            "reproduce",
+            "--out",
+            str(tmp_path / "o"),
+            "--data-dir",
+            str(data),
+            "--digits",
+            "1",
+            "--no-progress",
+        ]
+    )
+    assert code == 0 and (tmp_path / "o" / "figure6.png").exists()
+
+
+def test_cli_bad_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["reproduce", "--out", str(tmp_path), "--data-dir", str(tmp_path / "nope")])
+    assert exit_info.value.code == 2
+    assert "--data-dir" in capsys.readouterr().err
+
+
+def test_cli_corrupt_idx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_mnist_dir(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"\0\0\x08\x03garbage")
+    assert cli.main(["reproduce", "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)]) == 2
+    assert "truncated" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_cli_unwritable_out(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--out", str(locked / "figs")])
+
+
+def test_cli_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--out", str(tmp_path / "f")])
+    assert "not a directory" in capsys.readouterr().err

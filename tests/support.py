@@ -1,0 +1,98 @@
+"""Small seeded models, data files and set-ups shared by the tests."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from captum_noisemask import LabelledImages
+from captum_noisemask.mnist.model import PaperCNN
+from captum_noisemask.mnist.setup import MnistSetup
+from captum_noisemask.mnist.training import TrainedModel, TrainingConfig
+
+
+class HalfBlindLinear(nn.Module):
+    """Logits depend only on the right half of a (B, 1, 4, 4) image: the left half is ignored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(16, 2, bias=False)
+        with torch.no_grad():
+            weight = torch.zeros(2, 1, 4, 4)
+            weight[0, :, :, 2:] = 4.0
+            weight[1, :, :, 2:] = -4.0
+            self.fc.weight.copy_(weight.flatten(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x.flatten(1))
+
+
+class TinyCNN(nn.Module):
+    """conv -> ReLU -> conv -> ReLU -> fc -> ReLU -> fc, the paper's structure in miniature."""
+
+    def __init__(self, batch_norm: bool = False) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 3, 3)
+        self.bn1 = nn.BatchNorm2d(3) if batch_norm else nn.Identity()
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(3, 4, 3)
+        self.relu2 = nn.ReLU()
+        self.fc1 = nn.Linear(4 * 4 * 4, 8)
+        self.relu3 = nn.ReLU()
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu1(self.bn1(self.conv1(x)))
+        x = self.relu2(self.conv2(x))
+        return self.fc2(self.relu3(self.fc1(x.flatten(1))))
+
+
+def make_tiny_cnn(batch_norm: bool = False, seed: int = 0) -> TinyCNN:
+    torch.manual_seed(seed)
+    model = TinyCNN(batch_norm)
+    if batch_norm:
+        with torch.no_grad():
+            bn = model.bn1
+            assert isinstance(bn, nn.BatchNorm2d)
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+            bn.bias.uniform_(-0.5, 0.5)
+    return model.eval()
+
+
+#: A one-epoch training: enough for end-to-end tests, not for a good model.
+TINY_TRAINING = TrainingConfig(epochs=1, batch_size=64)
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encodes a uint8 array in the IDX format (magic 0x0000 0x08 ndim, big-endian dims)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_mnist_dir(directory: Path, n: int = 6, compress: bool = False) -> None:
+    rng = np.random.default_rng(0)
+    for prefix in ("train", "t10k"):
+        files = {
+            f"{prefix}-images-idx3-ubyte": rng.integers(0, 256, (n, 28, 28)),
+            f"{prefix}-labels-idx1-ubyte": np.arange(n) % 10,
+        }
+        for name, array in files.items():
+            data = idx_bytes(array)
+            if compress:
+                (directory / f"{name}.gz").write_bytes(gzip.compress(data))
+            else:
+                (directory / name).write_bytes(data)
+
+
+def tiny_setup() -> MnistSetup:
+    """An untrained PaperCNN and 8 random 28x28 images (the set-up of the CLI benchmarks)."""
+    torch.manual_seed(0)
+    digits = LabelledImages(torch.rand(8, 1, 28, 28), torch.arange(8))
+    return MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)
