@@ -15,13 +15,19 @@ from torch import Tensor, nn
 from ._utils import validation as check
 from ._utils.compat import _format_additional_forward_args, _format_output, _is_tuple
 from ._utils.typing import Highlight, OutputTransform, Thresholds
-from .core.mask_units import MaskUnits, resolve_thresholds
+from .core.mask_units import MaskReport, MaskUnits, resolve_thresholds
 from .core.noise import UniformNoise
 from .core.objective import OutputConstraint
 from .core.optimisation import NoisyForward, optimise_noise_levels
-from .presets import Preset, resolve_preset
+from .presets import PAPER, Preset, resolve_preset
 
-__all__ = ["NoiseMaskAttribution"]
+__all__ = ["NoiseMaskAttribution", "DegenerateMapWarning"]
+
+Seed = int | torch.Generator | None
+
+
+class DegenerateMapWarning(UserWarning):
+    """A returned map is constant (every level 0 or every level 1): it ranks nothing."""
 
 
 class NoiseMaskAttribution(PerturbationAttribution):
@@ -47,14 +53,18 @@ class NoiseMaskAttribution(PerturbationAttribution):
     Args:
         forward_func (Callable or nn.Module): The model, or a function
                     calling it.
-        thresholds (Mapping or None, optional): Mask units per layer: a
+        thresholds (Mapping, float or None, optional): Mask units. Every
+                    input of a ReLU-family nonlinearity is a masking site
+                    (see :mod:`captum_noisemask.core.mask_units`). ``None``
+                    applies the paper's rule: every site, the first at 0.2
+                    (0 when it reads a normalisation layer, whose outputs
+                    are on another scale; see the method page), the others
+                    at 0. A number puts every site at that threshold (0:
+                    masking alone never changes the clean outputs). A
                     mapping from a layer (module object, or its dotted name
-                    from ``named_modules()``) to its threshold. ``None``
-                    applies the paper's rule automatically: every Conv/Linear
-                    layer in execution order except the last (output) one;
-                    the first gets 0.2, the rest 0.0. ``{}`` disables masking.
-                    ``None`` and layer names need ``forward_func`` to be an
-                    ``nn.Module``. Default: None
+                    from ``named_modules()``) to a threshold masks only the
+                    sites that layer feeds. ``{}`` disables masking.
+                    :meth:`inspect_masks` shows the sites. Default: None
 
     Examples::
 
@@ -78,12 +88,6 @@ class NoiseMaskAttribution(PerturbationAttribution):
     def __init__(self, forward_func: Callable[..., Tensor], thresholds: Thresholds = None) -> None:
         super().__init__(forward_func)
         self._model = forward_func if isinstance(forward_func, nn.Module) else None
-        if thresholds is None and self._model is None:
-            raise ValueError(
-                "thresholds=None finds the layers to mask in an nn.Module, but "
-                f"forward_func is a {type(forward_func).__name__}; pass thresholds "
-                "as {module: threshold}, or {} for no masking"
-            )
         self.thresholds = resolve_thresholds(self._model, thresholds)
 
     @property
@@ -105,10 +109,11 @@ class NoiseMaskAttribution(PerturbationAttribution):
         n_steps: int | None = None,
         lr: float | None = None,
         tolerance: float | None = None,
+        relative_tolerance: float | None = None,
         output_transform: OutputTransform | None = None,
         highlight: Highlight = "contributing",
-        noise_scale: float | tuple[float, ...] = 1.0,
-        seed: int | None = None,
+        noise_scale: float | Tensor | tuple[float | Tensor, ...] = 1.0,
+        seed: Seed = None,
         internal_batch_size: int | None = None,
         show_progress: bool = False,
         return_convergence_delta: bool = False,
@@ -119,12 +124,14 @@ class NoiseMaskAttribution(PerturbationAttribution):
             inputs (Tensor or tuple[Tensor, ...]): Input batch(es), each
                         ``(B, ...)``, floating point and finite. Images
                         ``(B, C, H, W)`` get one level per pixel shared over
-                        channels; ``(B, D)`` inputs one level per feature.
+                        channels; every other shape (``(B, D)`` features,
+                        ``(B, T, D)`` sequences) one level per element.
             target (int, tuple, list, Tensor or None, optional): Outputs held
                         within the tolerance. ``None`` holds all ``K``
                         outputs of a ``(B, K)`` model (the paper's
-                        objective); Captum's target forms hold only the
-                        selected output(s), giving a class-specific map.
+                        objective) or the one output of a ``(B,)`` model;
+                        Captum's target forms hold only the selected
+                        output(s), giving a class-specific map.
                         Default: None
             additional_forward_args (Any, optional): Passed to the model after
                         the inputs; tensors whose first dimension is ``B``
@@ -141,11 +148,20 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         the preset. Default: None
             n_steps (int, optional): Adam steps; overrides the preset.
                         Default: None
-            lr (float, optional): Adam learning rate (first step); overrides
-                        the preset. Default: None
+            lr (float, optional): Adam learning rate of the first step. It
+                        scales the preset's whole schedule (see
+                        :meth:`Preset.with_lr`), so an annealed rate still
+                        falls. Default: None
             tolerance (float, optional): Tolerance ``a`` in output units;
-                        overrides the preset (1.0 on logits in both presets).
-                        Default: None
+                        overrides the preset (1.0 on logits in every
+                        preset). Default: None
+            relative_tolerance (float, optional): The tolerance as a fraction
+                        of each example's clean output spread: the standard
+                        deviation of its (transformed) outputs over the ``K``
+                        outputs, or the output's magnitude when ``K = 1``.
+                        Use it when logits move less than 1.0 (untrained or
+                        weakly trained models, regression heads); it
+                        excludes ``tolerance``. Default: None
             output_transform (Callable, optional): Applied to the model's
                         outputs before the tolerance is checked, e.g.
                         ``lambda y: y.softmax(-1)``. ``None`` uses the raw
@@ -157,13 +173,18 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         (Captum's convention: larger matters more);
                         ``"non_contributing"`` returns ``w``, the paper's
                         map. Default: "contributing"
-            noise_scale (float or tuple[float, ...], optional): Half-width of
-                        the uniform noise, per input or shared; 1.0 suits
-                        inputs in [0, 1]. Default: 1.0
-            seed (int, optional): Seeds a private generator, making the run
+            noise_scale (float, Tensor or tuple, optional): Half-width of the
+                        uniform noise: a number, or a tensor broadcastable to
+                        one example (per channel: shape ``(C, 1, 1)``); a
+                        tuple gives one per input. 1.0 suits inputs in
+                        [0, 1]; for inputs normalised by ``(x - mean) / std``
+                        the paper's pixel noise is ``1 / std`` per channel.
+                        Default: 1.0
+            seed (int or torch.Generator, optional): Seeds a private
+                        generator (or is the generator), making the run
                         reproducible; an example's map does not depend on
-                        the other examples of the batch. ``None`` uses torch's
-                        global generator. Default: None
+                        the other examples of the batch. ``None`` uses
+                        torch's global generator. Default: None
             internal_batch_size (int, optional): Most noisy rows sent through
                         the model at once (at least 2 with antithetic
                         noise); memory then stays flat as ``n_samples``
@@ -186,70 +207,43 @@ class NoiseMaskAttribution(PerturbationAttribution):
             - **delta** (*Tensor*, shape ``(B,)``): returned with
               ``return_convergence_delta=True``.
 
+        Warns:
+            DegenerateMapWarning: a returned map is constant.
+
         Raises:
             ValueError: NaN/inf or empty inputs, an out-of-range target, a
                         non-positive ``n_samples``/``n_steps``/``lr``, a
-                        negative ``tolerance``, an unknown preset or
-                        highlight, or a model output that is not ``(B, K)``
-                        with ``target=None``.
+                        negative tolerance, both tolerances, an unknown
+                        preset or highlight, or a model output that is not
+                        ``(B, K)`` or ``(B,)`` with ``target=None``.
             TypeError: arguments of the wrong type.
+            RuntimeError: called under ``torch.inference_mode()``.
         """
+        _refuse_inference_mode()
         is_inputs_tuple = _is_tuple(inputs)
         formatted = check.input_tuple(inputs)
-        settings = resolve_preset(preset).replace(
-            n_samples=n_samples, n_steps=n_steps, lr=lr, tolerance=tolerance
-        )
-        check.check_positive_int("n_samples", settings.n_samples)
-        check.check_positive_int("n_steps", settings.n_steps)
-        check.check_number("lr", settings.lr, 0.0, inclusive=False)
-        check.check_number("tolerance", settings.tolerance, 0.0, inclusive=True)
-        check.check_betas(settings.betas)
-        check.check_positive_int("emulated_samples", settings.emulated_samples, allow_none=True)
+        settings = _settings(preset, n_samples, n_steps, lr, tolerance)
+        _one_tolerance(tolerance, relative_tolerance)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
         check.check_highlight(highlight)
-        scales = check.noise_scales(noise_scale, len(formatted))
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"seed must be an int or None, got {seed!r}")
         if self._model is not None and self._model.training:
             warnings.warn(
                 "the model is in training mode: dropout and batch statistics make "
                 "its outputs random; call model.eval() before attribute",
                 stacklevel=3,
             )
-        batch = formatted[0].shape[0]
-        constraint = OutputConstraint(target, batch, settings.tolerance, output_transform)
-        clean_inputs = tuple(x.detach() for x in formatted)
-        extra = _format_additional_forward_args(additional_forward_args) or ()
-
         # NoiseTunnel and captum.metrics call attribute under no_grad.
         with torch.enable_grad():
-            with torch.no_grad():
-                mask_units, clean_output = MaskUnits.record(
-                    self._model,
-                    self.thresholds,
-                    lambda: self.forward_func(*clean_inputs, *extra),
-                )
-                constraint.check(
-                    clean_output if output_transform is None else output_transform(clean_output)
-                )
-                clean = constraint.select(clean_output, slice(0, batch), 1)
-            problem = NoisyForward(
-                forward_func=self.forward_func,
-                inputs=clean_inputs,
-                additional_forward_args=extra,
-                constraint=constraint,
-                clean=clean,
-                mask_units=mask_units,
-                noise=UniformNoise(
-                    [x.shape[1:] for x in clean_inputs],
-                    scales,
-                    clean_inputs[0].dtype,
-                    clean_inputs[0].device,
-                    settings.antithetic,
-                    seed,
-                ),
-                n_samples=settings.n_samples,
-                internal_batch_size=internal_batch_size,
+            problem = self._problem(
+                formatted,
+                target,
+                additional_forward_args,
+                settings,
+                relative_tolerance,
+                output_transform,
+                noise_scale,
+                seed,
+                internal_batch_size,
             )
             result = optimise_noise_levels(problem, settings, show_progress)
             delta = (
@@ -257,16 +251,257 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 if return_convergence_delta
                 else None
             )
-
+        _warn_if_constant(result.maps, relative_tolerance is not None)
         attributions = tuple(
             (w if highlight == "non_contributing" else 1.0 - w).expand_as(x).contiguous()
-            for w, x in zip(result.maps, clean_inputs, strict=True)
+            for w, x in zip(result.maps, problem.inputs, strict=True)
         )
         formatted_out = _format_output(is_inputs_tuple, attributions)
         if delta is not None:
             return formatted_out, delta
         return formatted_out
 
+    def compute_convergence_delta(  # type: ignore[override]
+        self,
+        attributions: Tensor | tuple[Tensor, ...],
+        inputs: Tensor | tuple[Tensor, ...],
+        target: TargetType = None,
+        additional_forward_args: Any = None,
+        *,
+        highlight: Highlight = "contributing",
+        n_samples: int = 100,
+        tolerance: float | None = None,
+        relative_tolerance: float | None = None,
+        output_transform: OutputTransform | None = None,
+        noise_scale: float | Tensor | tuple[float | Tensor, ...] = 1.0,
+        seed: Seed = None,
+    ) -> Tensor:
+        r"""The constraint violation a map leaves: the hinge term on fresh draws.
+
+        ``(1/N) sum_n sum_k max(|y_k - y'_k| - a, 0)`` per example, with the
+        noise levels read from ``attributions`` (as ``highlight`` returned
+        them) and the mask units of this explainer. 0 means every output
+        stayed within the tolerance on every draw.
+
+        Args:
+            attributions (Tensor or tuple[Tensor, ...]): Maps as returned by
+                        :meth:`attribute`, values in [0, 1].
+            inputs (Tensor or tuple[Tensor, ...]): The inputs they explain.
+            target, additional_forward_args, tolerance, relative_tolerance,
+            output_transform, noise_scale, seed: As in :meth:`attribute`.
+            highlight (str, optional): How ``attributions`` are expressed.
+                        Default: "contributing"
+            n_samples (int, optional): Draws ``N``. Default: 100
+
+        Returns:
+            *Tensor* of shape ``(B,)``.
+        """
+        _refuse_inference_mode()
+        formatted = check.input_tuple(inputs)
+        maps = attributions if isinstance(attributions, tuple) else (attributions,)
+        if len(maps) != len(formatted) or any(
+            m.shape != x.shape for m, x in zip(maps, formatted, strict=True)
+        ):
+            raise ValueError("attributions must have the shapes of inputs")
+        check.check_highlight(highlight)
+        check.check_positive_int("n_samples", n_samples)
+        settings = _settings(PAPER, n_samples, None, None, tolerance)
+        _one_tolerance(tolerance, relative_tolerance)
+        levels = tuple(
+            (m if highlight == "non_contributing" else 1.0 - m).detach().to(x)
+            for m, x in zip(maps, formatted, strict=True)
+        )
+        with torch.enable_grad():
+            problem = self._problem(
+                formatted,
+                target,
+                additional_forward_args,
+                settings,
+                relative_tolerance,
+                output_transform,
+                noise_scale,
+                seed,
+                None,
+            )
+            return problem.evaluate(levels, with_grad=False).hinge
+
+    def inspect_masks(
+        self, inputs: Tensor | tuple[Tensor, ...], additional_forward_args: Any = None
+    ) -> MaskReport:
+        r"""Where the mask units sit on these inputs, and what masking alone does.
+
+        Runs the clean pass that :meth:`attribute` runs, then one pass with
+        the masks on and no noise.
+
+        Args:
+            inputs (Tensor or tuple[Tensor, ...]): Input batch(es).
+            additional_forward_args (Any, optional): As in :meth:`attribute`.
+
+        Returns:
+            *MaskReport*: ``.sites`` in execution order, each with ``.name``
+            (usable as a ``thresholds`` key when it names a module),
+            ``.threshold``, ``.silenced`` (per example, the fraction of the
+            site's units forced to zero) and ``.switched_off`` (the fraction
+            that was on, above 0, yet at or below the threshold); and
+            ``.output_change`` (per example, the largest absolute change of
+            an output caused by masking alone). ``print`` shows a table.
+
+        Examples::
+
+            >>> import torch
+            >>> from torch import nn
+            >>> from captum_noisemask import NoiseMaskAttribution
+            >>> _ = torch.manual_seed(0)
+            >>> model = nn.Sequential(
+            ...     nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3)
+            ... ).eval()
+            >>> report = NoiseMaskAttribution(model).inspect_masks(torch.rand(2, 1, 8, 8))
+            >>> [(site.name, site.threshold) for site in report.sites]
+            [('0', 0.2)]
+            >>> NoiseMaskAttribution(model, thresholds=0.0).inspect_masks(
+            ...     torch.rand(2, 1, 8, 8)
+            ... ).output_change.tolist()
+            [0.0, 0.0]
+        """
+        _refuse_inference_mode()
+        formatted = tuple(x.detach() for x in check.input_tuple(inputs))
+        extra = _format_additional_forward_args(additional_forward_args) or ()
+        with torch.no_grad():
+            masks, clean = MaskUnits.record(
+                self._model, self.thresholds, lambda: self.forward_func(*formatted, *extra)
+            )
+            with masks.for_examples(slice(0, formatted[0].shape[0])), masks.active():
+                masked = self.forward_func(*formatted, *extra)
+        change = (masked - clean).abs().reshape(clean.shape[0], -1).amax(1)
+        return masks.report(change)
+
     def attribute_future(self, *args: Any, **kwargs: Any) -> Any:
         """Not supported: the optimisation needs the outputs synchronously."""
         raise NotImplementedError("NoiseMaskAttribution does not support attribute_future")
+
+    def _problem(
+        self,
+        inputs: tuple[Tensor, ...],
+        target: TargetType,
+        additional_forward_args: Any,
+        settings: Preset,
+        relative_tolerance: float | None,
+        output_transform: OutputTransform | None,
+        noise_scale: object,
+        seed: Seed,
+        internal_batch_size: int | None,
+    ) -> NoisyForward:
+        """The clean pass (mask units, clean outputs, tolerance), ready for noisy passes."""
+        if relative_tolerance is not None:
+            check.check_number("relative_tolerance", relative_tolerance, 0.0, inclusive=False)
+        scales = check.noise_scales(noise_scale, inputs)
+        if not isinstance(seed, (int, torch.Generator, type(None))) or isinstance(seed, bool):
+            raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
+        # Inference tensors cannot take part in autograd; plain copies can.
+        clean_inputs = tuple(x.clone() if x.is_inference() else x.detach() for x in inputs)
+        batch = clean_inputs[0].shape[0]
+        extra = _format_additional_forward_args(additional_forward_args) or ()
+        with torch.no_grad():
+            mask_units, clean_output = MaskUnits.record(
+                self._model, self.thresholds, lambda: self.forward_func(*clean_inputs, *extra)
+            )
+            transformed = (
+                clean_output if output_transform is None else output_transform(clean_output)
+            )
+            tolerance: float | Tensor = settings.tolerance
+            if relative_tolerance is not None:
+                tolerance = relative_tolerance * _output_spread(transformed)
+            constraint = OutputConstraint(target, batch, tolerance, output_transform)
+            constraint.check(transformed)
+            clean = constraint.select(clean_output, slice(0, batch), 1)
+        return NoisyForward(
+            forward_func=self.forward_func,
+            inputs=clean_inputs,
+            additional_forward_args=extra,
+            constraint=constraint,
+            clean=clean,
+            mask_units=mask_units,
+            noise=UniformNoise(
+                [x.shape[1:] for x in clean_inputs],
+                scales,
+                clean_inputs[0].dtype,
+                clean_inputs[0].device,
+                settings.antithetic,
+                seed,
+            ),
+            n_samples=settings.n_samples,
+            internal_batch_size=internal_batch_size,
+        )
+
+
+def _settings(
+    preset: str | Preset,
+    n_samples: int | None,
+    n_steps: int | None,
+    lr: float | None,
+    tolerance: float | None,
+) -> Preset:
+    """The preset with the caller's overrides, checked."""
+    settings = resolve_preset(preset)
+    overrides = {"n_samples": n_samples, "n_steps": n_steps, "tolerance": tolerance}
+    settings = settings.replace(**{k: v for k, v in overrides.items() if v is not None})
+    if lr is not None:
+        check.check_number("lr", lr, 0.0, inclusive=False)
+        settings = settings.with_lr(lr)
+    check.check_positive_int("n_samples", settings.n_samples)
+    check.check_positive_int("n_steps", settings.n_steps)
+    check.check_number("lr", settings.lr, 0.0, inclusive=False)
+    check.check_number("tolerance", settings.tolerance, 0.0, inclusive=True)
+    check.check_betas(settings.betas)
+    check.check_positive_int("emulated_samples", settings.emulated_samples, allow_none=True)
+    return settings
+
+
+def _one_tolerance(tolerance: float | None, relative_tolerance: float | None) -> None:
+    if tolerance is not None and relative_tolerance is not None:
+        raise ValueError(
+            "pass tolerance (output units) or relative_tolerance (a fraction of each "
+            "example's output spread), not both"
+        )
+
+
+def _output_spread(outputs: Tensor) -> Tensor:
+    """Per example: the standard deviation over its outputs, or ``|y|`` for one output."""
+    flat = outputs.reshape(outputs.shape[0], -1)
+    if flat.shape[1] == 1:
+        return flat[:, 0].abs()
+    return flat.std(dim=1)
+
+
+def _refuse_inference_mode() -> None:
+    if torch.is_inference_mode_enabled():
+        raise RuntimeError(
+            "NoiseMaskAttribution learns its maps with autograd, which "
+            "torch.inference_mode() switches off; call attribute outside inference_mode "
+            "(torch.no_grad() is fine: the method re-enables gradients itself)"
+        )
+
+
+def _warn_if_constant(maps: tuple[Tensor, ...], relative: bool) -> None:
+    flat = torch.cat([w.reshape(w.shape[0], -1) for w in maps], dim=1)
+    zeros = (flat == 0).all(1).nonzero().flatten().tolist()
+    ones = (flat == 1).all(1).nonzero().flatten().tolist()
+    fix: dict[str, str] = {
+        "0": "even the smallest noise moved the outputs beyond the tolerance: "
+        + ("raise relative_tolerance" if relative else "pass a larger tolerance"),
+        "1": "no noise moved the outputs by the tolerance (the model's outputs barely "
+        "move): "
+        + (
+            "lower relative_tolerance"
+            if relative
+            else "pass relative_tolerance (e.g. 0.1) or a smaller tolerance"
+        ),
+    }
+    for level, examples in (("0", zeros), ("1", ones)):
+        if examples:
+            warnings.warn(
+                f"the map of example(s) {examples} is constant (every noise level w = {level}): "
+                f"{fix[level]}",
+                DegenerateMapWarning,
+                stacklevel=3,
+            )

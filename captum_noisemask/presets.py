@@ -7,7 +7,8 @@ arguments override the preset's values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Preset", "PRESETS", "PAPER", "FAITHFUL", "FAST", "resolve_preset"]
@@ -102,10 +103,31 @@ class Preset:
         )
 
     def replace(self, **overrides: Any) -> Preset:
-        """Returns a copy with the given fields replaced; ``None`` values are ignored."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return Preset(**values)
+        """Returns a copy with the given fields replaced (``None`` clears an optional field).
+
+        Examples::
+
+            >>> from captum_noisemask import FAST
+            >>> FAST.replace(lr_final=None).lr_final is None
+            True
+        """
+        return dataclasses.replace(self, **overrides)
+
+    def with_lr(self, lr: float) -> Preset:
+        """Returns a copy whose learning-rate schedule is scaled to start at ``lr``.
+
+        The whole schedule scales, so an annealed rate still falls:
+        ``lr_final`` becomes ``lr_final * lr / self.lr``.
+
+        Examples::
+
+            >>> from captum_noisemask import FAST
+            >>> slow = FAST.with_lr(0.002)
+            >>> slow.lr, round(slow.lr_final, 6)
+            (0.002, 0.0005)
+        """
+        final = None if self.lr_final is None else self.lr_final * lr / self.lr
+        return dataclasses.replace(self, lr=lr, lr_final=final)
 
 
 #: The tolerance on raw logits shared by both presets; see docs/method.rst for

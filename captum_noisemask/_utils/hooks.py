@@ -8,9 +8,10 @@ from typing import Any
 
 from torch import nn
 
-__all__ = ["ForwardHook", "forward_hooks"]
+__all__ = ["ForwardHook", "ForwardPreHook", "forward_hooks", "forward_pre_hooks"]
 
 ForwardHook = Callable[[nn.Module, Any, Any], Any]
+ForwardPreHook = Callable[[nn.Module, Any], Any]
 
 
 @contextmanager
@@ -24,6 +25,20 @@ def forward_hooks(modules: Iterable[nn.Module], hook: ForwardHook) -> Iterator[N
     try:
         for module in modules:
             handles.append(module.register_forward_hook(hook))
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+        handles.clear()
+
+
+@contextmanager
+def forward_pre_hooks(modules: Iterable[nn.Module], hook: ForwardPreHook) -> Iterator[None]:
+    """:func:`forward_hooks` for hooks that run before each module's forward."""
+    handles = []
+    try:
+        for module in modules:
+            handles.append(module.register_forward_pre_hook(hook))
         yield
     finally:
         for handle in handles:

@@ -7,8 +7,8 @@ from torch import Tensor, nn
 
 #: A layer to mask: the module itself or its dotted name from ``named_modules()``.
 LayerRef = nn.Module | str
-#: Layer -> threshold; ``None`` selects the paper's automatic rule.
-Thresholds = Mapping[LayerRef, float] | None
+#: Layer -> threshold; a number puts every site at that threshold; ``None`` is the paper's rule.
+Thresholds = Mapping[LayerRef, float] | float | None
 #: Applied to the model's outputs before the tolerance is checked.
 OutputTransform = Callable[[Tensor], Tensor]
 Highlight = Literal["contributing", "non_contributing"]

@@ -81,16 +81,36 @@ def check_highlight(highlight: object) -> None:
         raise ValueError(f"unknown highlight {highlight!r}; accepted: {list(HIGHLIGHTS)}")
 
 
-def noise_scales(noise_scale: object, n_inputs: int) -> tuple[float, ...]:
-    """One positive noise half-width per input (a number is shared)."""
+def noise_scales(noise_scale: object, inputs: tuple[Tensor, ...]) -> tuple[float | Tensor, ...]:
+    """One positive noise half-width per input: a number, or a tensor broadcastable
+    to one example (one per channel: shape ``(C, 1, 1)``); a single value is shared."""
+    n_inputs = len(inputs)
     scales = noise_scale if isinstance(noise_scale, tuple) else (noise_scale,) * n_inputs
     if len(scales) != n_inputs:
         raise ValueError(
-            f"noise_scale must be a number or a tuple with one number per input "
+            f"noise_scale must be a number, a tensor, or a tuple with one per input "
             f"({n_inputs}), got {len(scales)} values"
         )
-    checked = []
-    for scale in scales:
-        check_number("noise_scale", scale, 0.0, inclusive=False)
-        checked.append(float(scale))  # type: ignore[arg-type]
+    checked: list[float | Tensor] = []
+    for i, (scale, x) in enumerate(zip(scales, inputs, strict=True)):
+        if isinstance(scale, Tensor):
+            example = x.shape[1:]
+            try:
+                fits = torch.broadcast_shapes(scale.shape, example) == example
+            except RuntimeError:
+                fits = False
+            if not fits:
+                raise ValueError(
+                    f"noise_scale for inputs[{i}] has shape {tuple(scale.shape)}, which does "
+                    f"not broadcast to one example {tuple(example)}; per channel use "
+                    f"shape ({example[0] if example else 1}, 1, 1)"
+                )
+            if not scale.is_floating_point() or not bool(
+                (torch.isfinite(scale) & (scale > 0)).all()
+            ):
+                raise ValueError(f"noise_scale for inputs[{i}] must be finite and > 0")
+            checked.append(scale.detach().to(x.device, x.dtype))
+        else:
+            check_number("noise_scale", scale, 0.0, inclusive=False)
+            checked.append(float(scale))  # type: ignore[arg-type]
     return tuple(checked)

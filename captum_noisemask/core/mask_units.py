@@ -1,18 +1,25 @@
-"""The paper's mask units, as forward hooks that live only inside a context.
+"""The paper's mask units, exact on any architecture.
 
-During the clean pass each masked layer records which units saw no feature
-(output <= the layer's threshold); during every noisy pass those units are
-forced to output 0, so noise cannot switch on a feature the clean input did
-not have.
+A *masking site* is a place where a zero means "no feature": the input of a
+ReLU-family nonlinearity (``nn.ReLU``, ``nn.ReLU6``, ``F.relu``, ``torch.relu``,
+``Tensor.relu``, their in-place forms, ``F.relu6`` and ``F.hardtanh`` with a
+lower bound of 0), however the model writes it: a module, a module called
+twice, or a functional call. A tensor that no such nonlinearity reads (a
+BatchNorm feeding a residual add, a linear output, an attention score) is
+never a site, because zeroing it would change a value the network uses.
 
-Where the zero is applied: at the layer's own output, unless the layer is
-immediately followed by a BatchNorm that consumes exactly that output
-(conv -> BatchNorm -> ReLU). A zero before BatchNorm does not stay zero
-(BatchNorm adds a shift), so there the threshold is read and the zero is
-written at the BatchNorm's output, which is what the activation sees. For
-conv -> ReLU this is the same as thresholding after the ReLU: for a
-threshold ``t >= 0``, ``z <= t`` if and only if ``relu(z) <= t``, and
-``relu(0) = 0``.
+During the clean pass every site records which units are off (input <= the
+site's threshold) at the moment the nonlinearity runs, so in-place operations
+that run later (``out += identity``, an in-place ReLU) cannot change the
+record. During every noisy pass the same sites, in the same order, see those
+units zeroed before the nonlinearity runs: noise cannot switch on a feature
+the clean input did not have. At threshold 0 this changes nothing on the clean
+input (a unit with input <= 0 already outputs 0), which the tests check on
+ResNet, VGG and MobileNet layouts.
+
+The calls are intercepted with a :class:`torch.overrides.TorchFunctionMode`
+that is active only inside :meth:`MaskUnits.active` (and during the clean
+recording pass), so nothing is left on the model.
 """
 
 from __future__ import annotations
@@ -23,12 +30,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
 
-from .._utils.hooks import forward_hooks
+from .._utils.hooks import forward_hooks, forward_pre_hooks
 from .._utils.typing import Thresholds
 
 __all__ = [
+    "MaskReport",
+    "MaskSite",
+    "SiteReport",
     "MaskUnits",
     "resolve_thresholds",
     "FIRST_LAYER_THRESHOLD",
@@ -39,37 +52,88 @@ __all__ = [
 FIRST_LAYER_THRESHOLD = 0.2
 LATER_LAYER_THRESHOLD = 0.0
 
-_MASKABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
-_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+#: Nonlinearities whose zero output means "feature absent"; hardtanh only with min_val 0.
+_RELU_FAMILY = {
+    F.relu,
+    F.relu_,
+    F.relu6,
+    F.hardtanh,
+    torch.relu,
+    torch.relu_,
+    Tensor.relu,
+    Tensor.relu_,
+}
+_IN_PLACE = {F.relu_, torch.relu_, Tensor.relu_}
+_NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+
+
+def _zero_is_off(func: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
+    if func not in _RELU_FAMILY or not args or not isinstance(args[0], Tensor):
+        return False
+    if func is F.hardtanh:
+        min_val = args[1] if len(args) > 1 else kwargs.get("min_val", -1.0)
+        return float(min_val) == 0.0
+    return True
+
+
+def _in_place(func: Callable[..., Any], args: tuple, kwargs: dict) -> bool:
+    if func in _IN_PLACE:
+        return True
+    if func in (F.relu, F.relu6):
+        return bool(args[1] if len(args) > 1 else kwargs.get("inplace", False))
+    if func is F.hardtanh:
+        return bool(args[3] if len(args) > 3 else kwargs.get("inplace", False))
+    return False
+
+
+class _ReluCalls(TorchFunctionMode):
+    """Hands every ReLU-family call to ``on_relu(func, args, kwargs)``."""
+
+    def __init__(self, on_relu: Callable[[Callable[..., Any], tuple, dict], Any]) -> None:
+        super().__init__()
+        self.on_relu = on_relu
+
+    def __torch_function__(
+        self, func: Callable[..., Any], types: Any, args: tuple = (), kwargs: dict | None = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        if _zero_is_off(func, args, kwargs):
+            return self.on_relu(func, args, kwargs)
+        return func(*args, **kwargs)
 
 
 def resolve_thresholds(
     model: nn.Module | None, thresholds: Thresholds
-) -> dict[nn.Module, float] | None:
-    """Turns a user's ``thresholds`` mapping into ``{module: threshold}``.
+) -> dict[nn.Module, float] | float | None:
+    """Turns a user's ``thresholds`` into ``{module: threshold}``, a number or ``None``.
 
     Args:
         model (nn.Module, optional): The model whose ``named_modules()``
                     resolve layer names; ``None`` when the forward function
                     is not a module.
-        thresholds (Mapping or None): Layer (module or dotted name) to
-                    threshold; ``None`` keeps the automatic rule.
+        thresholds (Mapping, float or None): Layer (module or dotted name)
+                    to threshold; a number for every site at that threshold;
+                    ``None`` keeps the automatic rule.
 
     Returns:
-        *dict* or *None*: ``None`` for the automatic rule, else the mapping.
+        *dict*, *float* or *None*: the mapping, the number, or ``None``.
 
     Raises:
         ValueError: an unknown layer name, a name without a model, or a
-                    threshold that is not a finite number.
+                    threshold that is not a finite number >= 0.
         TypeError: ``thresholds`` is not a mapping or a key is neither a
                     module nor a string.
     """
     if thresholds is None:
         return None
+    if isinstance(thresholds, (int, float)) and not isinstance(thresholds, bool):
+        _check_threshold("thresholds", thresholds)
+        return float(thresholds)
     if not isinstance(thresholds, Mapping):
         raise TypeError(
-            "thresholds must be None (the paper's automatic rule), {} (no masking) "
-            f"or a mapping from layer to threshold, got {type(thresholds).__name__}"
+            "thresholds must be None (the paper's automatic rule), a number (every site "
+            "at that threshold), {} (no masking) or a mapping from layer to threshold, "
+            f"got {type(thresholds).__name__}"
         )
     named = dict(model.named_modules()) if model is not None else {}
     resolved: dict[nn.Module, float] = {}
@@ -91,19 +155,144 @@ def resolve_thresholds(
                 "thresholds keys must be nn.Module objects or their names from "
                 f"named_modules(), got {type(layer).__name__}"
             )
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise TypeError(f"threshold of {layer!r} must be a number, got {threshold!r}")
-        if not math.isfinite(threshold):
-            raise ValueError(f"threshold of {layer!r} must be finite, got {threshold}")
+        _check_threshold(f"threshold of {layer!r}", threshold)
         resolved[module] = float(threshold)
     return resolved
 
 
+def _check_threshold(name: str, threshold: object) -> None:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"{name} must be a number, got {threshold!r}")
+    if not math.isfinite(threshold) or threshold < 0:
+        raise ValueError(
+            f"{name} must be a finite number >= 0 (a unit is off when its input to the "
+            f"ReLU is <= the threshold), got {threshold}"
+        )
+
+
+@dataclass(frozen=True)
+class MaskSite:
+    """One ReLU-family call of the clean forward pass.
+
+    Attributes:
+        name (str): The dotted name of the module whose output the
+                    nonlinearity reads (``"layer1.0.bn1"``), or, where it
+                    reads a computed tensor (a residual sum), of the module
+                    that runs the nonlinearity (``"layer1.0.relu"``); a
+                    repeated name gets ``#2``, ``#3``, ...
+        producer (nn.Module or None): The module whose output is read.
+        activation (nn.Module or None): The innermost module running the call.
+        threshold (float or None): Units whose input is <= this are
+                    silenced; ``None`` for a site left unmasked.
+    """
+
+    name: str
+    producer: nn.Module | None
+    activation: nn.Module | None
+    threshold: float | None
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """One row of :class:`MaskReport`.
+
+    Attributes:
+        name (str): The site's name (see :class:`MaskSite`).
+        threshold (float): Its threshold.
+        silenced (Tensor): Per example ``(B,)``, the fraction of its units
+                    forced to zero in noisy passes (units already off included).
+        switched_off (Tensor): Per example, the fraction that was on (above 0)
+                    on the clean input yet is silenced: 0 at threshold 0.
+    """
+
+    name: str
+    threshold: float
+    silenced: Tensor
+    switched_off: Tensor
+
+
+@dataclass(frozen=True)
+class MaskReport:
+    """What :meth:`~captum_noisemask.NoiseMaskAttribution.inspect_masks` found.
+
+    Attributes:
+        sites (list[SiteReport]): The masked sites, in execution order.
+        output_change (Tensor): Per example ``(B,)``, the largest absolute
+                    change of an output when the masks alone are applied to
+                    the clean input (0 when no unit that was on is silenced).
+    """
+
+    sites: list[SiteReport]
+    output_change: Tensor
+
+    def __str__(self) -> str:
+        width = max([len("site"), *(len(s.name) for s in self.sites)])
+        lines = [f"{'site':<{width}}  threshold  silenced  switched off"]
+        for s in self.sites:
+            lines.append(
+                f"{s.name:<{width}}  {s.threshold:9.3g}  {float(s.silenced.mean()):8.1%}"
+                f"  {float(s.switched_off.mean()):12.2%}"
+            )
+        changes = ", ".join(f"{float(c):.3g}" for c in self.output_change)
+        lines.append(f"{len(self.sites)} sites (means over examples); output change: {changes}")
+        return "\n".join(lines)
+
+
 @dataclass
-class _Call:
+class _Output:
     module: nn.Module
-    input: Any
-    output: Any
+    tensor: Tensor
+    version: int
+
+
+class _Recorder:
+    """Follows the clean pass: which module runs, which module produced which tensor."""
+
+    def __init__(self, model: nn.Module | None, keys: list[nn.Module]) -> None:
+        if model is not None:
+            self.names = {m: n for n, m in model.named_modules()}
+        else:  # a plain function: only the layers the caller named can be followed
+            self.names = {m: type(m).__name__ for key in keys for m in key.modules()}
+        self.running: list[nn.Module] = []
+        self.outputs: dict[int, _Output] = {}
+        self.norm_inputs: dict[nn.Module, nn.Module] = {}
+        self.calls: list[tuple[nn.Module | None, nn.Module | None, Tensor]] = []
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        modules = list(self.names)
+        with (
+            forward_pre_hooks(modules, self._enter),
+            forward_hooks(modules, self._leave),
+            _ReluCalls(self._relu),
+        ):
+            yield
+
+    def producer_of(self, tensor: Tensor) -> nn.Module | None:
+        """The first module that returned ``tensor``, unless it was changed in place since."""
+        entry = self.outputs.get(id(tensor))
+        if entry is None or entry.tensor is not tensor or entry.version != tensor._version:
+            return None
+        return entry.module
+
+    def _enter(self, module: nn.Module, inputs: Any) -> None:
+        self.running.append(module)
+        if isinstance(module, _NORMS) and inputs and isinstance(inputs[0], Tensor):
+            source = self.producer_of(inputs[0])
+            if source is not None:
+                self.norm_inputs[module] = source
+
+    def _leave(self, module: nn.Module, inputs: Any, output: Any) -> None:
+        self.running.pop()
+        if isinstance(output, Tensor) and id(output) not in self.outputs:
+            self.outputs[id(output)] = _Output(module, output, output._version)
+
+    def _relu(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        x = args[0]
+        activation = self.running[-1] if self.running else None
+        # A copy: later in-place operations must not change what was recorded.
+        self.calls.append((self.producer_of(x), activation, x.detach().clone()))
+        return func(*args, **kwargs)
 
 
 class MaskUnits:
@@ -113,97 +302,161 @@ class MaskUnits:
     wrap every noisy forward pass in :meth:`active`.
 
     Args:
-        keep (dict[nn.Module, Tensor]): Per masking site, a 0/1 tensor of the
-                    site's clean output shape ``(B, ...)``; 0 marks a unit
-                    to silence.
+        sites (list[MaskSite]): Every ReLU-family call, in execution order.
+        keep (list[Tensor or None]): Per site, a 0/1 tensor of the site's
+                    clean input shape ``(B, ...)`` (0 marks a unit to
+                    silence), or ``None`` for a site left unmasked.
     """
 
-    def __init__(self, keep: dict[nn.Module, Tensor]) -> None:
+    def __init__(
+        self,
+        sites: list[MaskSite],
+        keep: list[Tensor | None],
+        switched_off: list[Tensor | None] | None = None,
+    ) -> None:
+        self.all_sites = sites
         self.keep = keep
+        self.switched_off = switched_off or [None] * len(keep)
         self._examples = slice(None)
 
     @property
-    def sites(self) -> list[nn.Module]:
-        """The modules whose outputs are masked, in execution order."""
-        return list(self.keep)
+    def sites(self) -> list[MaskSite]:
+        """The masked sites, in execution order."""
+        return [s for s, k in zip(self.all_sites, self.keep, strict=True) if k is not None]
+
+    @property
+    def masks(self) -> list[Tensor]:
+        """The 0/1 masks of :attr:`sites`, same order."""
+        return [k for k in self.keep if k is not None]
 
     @classmethod
     def record(
         cls,
         model: nn.Module | None,
-        thresholds: dict[nn.Module, float] | None,
+        thresholds: dict[nn.Module, float] | float | None,
         clean_forward: Callable[[], Tensor],
     ) -> tuple[MaskUnits, Tensor]:
         """Runs ``clean_forward`` once and records which units are off.
 
         Args:
-            model (nn.Module, optional): Searched for layers by the automatic
-                        rule (``thresholds=None``).
-            thresholds (dict, optional): ``{module: threshold}``, or ``None``
-                        for the paper's rule: every Conv/Linear layer in
-                        execution order except the last; the first gets
-                        :data:`FIRST_LAYER_THRESHOLD`, the rest
-                        :data:`LATER_LAYER_THRESHOLD`.
+            model (nn.Module, optional): Names the sites; ``None`` for a
+                        forward function that is not a module (sites are
+                        then named ``relu:0``, ``relu:1``, ...).
+            thresholds (dict, optional): ``{module: threshold}``: a site
+                        takes the threshold of the module whose output it
+                        reads, of the layer feeding the normalisation it
+                        reads (``conv`` in conv -> BN -> ReLU), or of the
+                        ReLU module running it, in that order. ``None`` is
+                        the automatic rule: every site, the first at
+                        :data:`FIRST_LAYER_THRESHOLD` unless it reads a
+                        normalisation layer's output, all others at
+                        :data:`LATER_LAYER_THRESHOLD`. A number puts every
+                        site at that threshold.
             clean_forward (Callable): Runs the model on the clean inputs.
 
         Returns:
             *tuple*: the mask units and the clean output of ``clean_forward``.
+
+        Raises:
+            ValueError: a module of ``thresholds`` feeds no ReLU-family call.
         """
-        if thresholds is not None and not thresholds:
-            return cls({}), clean_forward()
-        watched: list[nn.Module]
-        if thresholds is None:
-            assert model is not None  # checked by NoiseMaskAttribution.__init__
-            watched = [m for m in model.modules() if isinstance(m, _MASKABLE + _NORMS)]
-        else:
-            norms = (
-                [m for m in model.modules() if isinstance(m, _NORMS)] if model is not None else []
-            )
-            watched = list(thresholds) + [m for m in norms if m not in thresholds]
-        calls: list[_Call] = []
-
-        def remember(module: nn.Module, inputs: Any, output: Any) -> None:
-            calls.append(_Call(module, inputs[0] if inputs else None, output))
-
-        with forward_hooks(watched, remember):
+        if isinstance(thresholds, dict) and not thresholds:
+            return cls([], []), clean_forward()
+        recorder = _Recorder(model, list(thresholds) if isinstance(thresholds, dict) else [])
+        with recorder.watching():
             clean_output = clean_forward()
-
-        if thresholds is None:
-            layers = [c.module for c in calls if isinstance(c.module, _MASKABLE)][:-1]
-            chosen: dict[nn.Module, float] = {
-                m: FIRST_LAYER_THRESHOLD if i == 0 else LATER_LAYER_THRESHOLD
-                for i, m in enumerate(layers)
-            }
-        else:
-            chosen = thresholds
-        keep: dict[nn.Module, Tensor] = {}
-        for layer, threshold in chosen.items():
-            index = _single_call(calls, layer)
-            call = calls[index]
-            following = calls[index + 1] if index + 1 < len(calls) else None
-            if (
-                following is not None
-                and isinstance(following.module, _NORMS)
-                and following.input is call.output
-            ):
-                call = following
-            if not isinstance(call.output, Tensor):
-                raise TypeError(
-                    f"mask units need layers that return a tensor; {layer} returned "
-                    f"{type(call.output).__name__}"
+        sites: list[MaskSite] = []
+        keep: list[Tensor | None] = []
+        switched_off: list[Tensor | None] = []
+        used: set[nn.Module] = set()
+        seen_names: dict[str, int] = {}
+        for index, (producer, activation, x) in enumerate(recorder.calls):
+            name = _site_name(recorder, producer, activation, index, seen_names)
+            threshold: float | None
+            if thresholds is None:
+                first = index == 0 and not isinstance(producer, _NORMS)
+                threshold = FIRST_LAYER_THRESHOLD if first else LATER_LAYER_THRESHOLD
+            elif isinstance(thresholds, float):
+                threshold = thresholds
+            else:
+                key = _matching_key(thresholds, producer, activation, recorder.norm_inputs)
+                threshold = None if key is None else thresholds[key]
+                if key is not None:
+                    used.add(key)
+            sites.append(MaskSite(name, producer, activation, threshold))
+            keep.append(None if threshold is None else (x > threshold).to(x.dtype))
+            switched_off.append(
+                None
+                if threshold is None
+                else ((x > 0) & (x <= threshold)).flatten(1).float().mean(1)
+            )
+        if isinstance(thresholds, dict):
+            unused = [m for m in thresholds if m not in used]
+            if unused:
+                found = ", ".join(s.name for s in sites) or "none"
+                raise ValueError(
+                    f"masked layer {_describe(recorder, unused[0])} feeds no ReLU-family "
+                    "nonlinearity in the model's forward pass (or did not run); mask units "
+                    f"sit at the inputs of ReLUs. This model's sites: {found}"
                 )
-            keep[call.module] = (call.output > threshold).to(call.output.dtype)
-        return cls(keep), clean_output
+        return cls(sites, keep, switched_off), clean_output
+
+    def report(self, output_change: Tensor) -> MaskReport:
+        """The sites as :class:`SiteReport` rows, with ``output_change`` per example."""
+        rows = [
+            SiteReport(
+                site.name,
+                site.threshold,
+                1.0 - keep.flatten(1).float().mean(1),
+                off,
+            )
+            for site, keep, off in zip(self.all_sites, self.keep, self.switched_off, strict=True)
+            if keep is not None and off is not None and site.threshold is not None
+        ]
+        return MaskReport(rows, output_change)
 
     @contextmanager
     def active(self) -> Iterator[None]:
         """Applies the masks to every forward pass inside the context."""
-        with forward_hooks(self.keep, self._silence):
+        if not self.keep:
             yield
+            return
+        calls = iter(range(len(self.keep)))
+
+        def silence(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+            index = next(calls, None)
+            if index is None:
+                raise RuntimeError(
+                    "the model ran more ReLU-family calls than on the clean input; mask "
+                    "units need the same control flow in every pass (pass thresholds={})"
+                )
+            keep = self.keep[index]
+            if keep is None:
+                return func(*args, **kwargs)
+            x = args[0]
+            keep = keep[self._examples]
+            if x.shape[1:] != keep.shape[1:] or x.shape[0] % keep.shape[0]:
+                raise RuntimeError(
+                    f"mask site {self.all_sites[index].name} recorded shape "
+                    f"{tuple(keep.shape[1:])} but the noisy pass gave {tuple(x.shape[1:])}"
+                )
+            if _in_place(func, args, kwargs):
+                x.unflatten(0, (-1, keep.shape[0])).mul_(keep)
+                return func(*args, **kwargs)
+            masked = (x.unflatten(0, (-1, keep.shape[0])) * keep).flatten(0, 1)
+            return func(masked, *args[1:], **kwargs)
+
+        with _ReluCalls(silence):
+            yield
+        if next(calls, None) is not None:
+            raise RuntimeError(
+                "the model ran fewer ReLU-family calls than on the clean input; mask "
+                "units need the same control flow in every pass (pass thresholds={})"
+            )
 
     @contextmanager
     def for_examples(self, examples: slice) -> Iterator[None]:
-        """Tells the hooks which examples the rows of the next passes belong to.
+        """Tells the masks which examples the rows of the next passes belong to.
 
         Rows are laid out sample-major: row ``i * n + j`` is noise draw ``i``
         of the ``j``-th example of ``examples``.
@@ -214,18 +467,37 @@ class MaskUnits:
         finally:
             self._examples = previous
 
-    def _silence(self, module: nn.Module, inputs: Any, output: Tensor) -> Tensor:
-        keep = self.keep[module][self._examples]
-        return (output.unflatten(0, (-1, keep.shape[0])) * keep).flatten(0, 1)
+
+def _site_name(
+    recorder: _Recorder,
+    producer: nn.Module | None,
+    activation: nn.Module | None,
+    index: int,
+    seen: dict[str, int],
+) -> str:
+    owner = producer if producer is not None else activation
+    name = recorder.names.get(owner, "") if owner is not None else ""
+    if not name:
+        name = f"relu:{index}"
+    seen[name] = seen.get(name, 0) + 1
+    return name if seen[name] == 1 else f"{name}#{seen[name]}"
 
 
-def _single_call(calls: list[_Call], layer: nn.Module) -> int:
-    indices = [i for i, c in enumerate(calls) if c.module is layer]
-    if not indices:
-        raise ValueError(f"masked layer {layer} did not run in the model's forward pass")
-    if len(indices) > 1:
-        raise ValueError(
-            f"masked layer {layer} runs {len(indices)} times per forward pass; mask "
-            "units need each masked layer to run once (pass thresholds for other layers)"
-        )
-    return indices[0]
+def _matching_key(
+    thresholds: dict[nn.Module, float],
+    producer: nn.Module | None,
+    activation: nn.Module | None,
+    norm_inputs: dict[nn.Module, nn.Module],
+) -> nn.Module | None:
+    if producer is not None and producer in thresholds:
+        return producer
+    if producer is not None and norm_inputs.get(producer) in thresholds:
+        return norm_inputs[producer]
+    if activation is not None and activation in thresholds:
+        return activation
+    return None
+
+
+def _describe(recorder: _Recorder, module: nn.Module) -> str:
+    name = recorder.names.get(module)
+    return repr(name) if name else str(module)

@@ -27,7 +27,9 @@ class OutputConstraint:
                     ints selects the same output for every example; a list
                     or a 1-D tensor of length ``B`` selects one per example.
         batch_size (int): Number of examples ``B``.
-        tolerance (float): The tolerance ``a``.
+        tolerance (float or Tensor): The tolerance ``a``: one number, or one
+                    per example ``(B,)`` (see ``relative_tolerance`` of
+                    :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`).
         output_transform (Callable, optional): Applied to the model's
                     outputs before selection (e.g. ``softmax``).
 
@@ -41,7 +43,7 @@ class OutputConstraint:
         self,
         target: object,
         batch_size: int,
-        tolerance: float,
+        tolerance: float | Tensor,
         output_transform: OutputTransform | None,
     ) -> None:
         self.tolerance = tolerance
@@ -88,10 +90,10 @@ class OutputConstraint:
     def check(self, output: Tensor) -> None:
         """Raises ValueError unless this constraint can select from ``output``."""
         if self.shared_index is None and self.per_example_index is None:
-            if output.dim() != 2:
+            if output.dim() not in (1, 2):
                 raise ValueError(
-                    "target=None constrains all outputs and needs a (batch, K) model "
-                    f"output, got shape {tuple(output.shape)}; pass a target"
+                    "target=None constrains all outputs and needs a (batch, K) or (batch,) "
+                    f"model output, got shape {tuple(output.shape)}; pass a target"
                 )
             return
         index = (
@@ -132,16 +134,20 @@ class OutputConstraint:
             output = output[(rows,) + index.unbind(1)]
         return output.reshape(output.shape[0], -1)
 
-    def violation(self, clean: Tensor, noisy: Tensor) -> Tensor:
+    def violation(self, clean: Tensor, noisy: Tensor, examples: slice) -> Tensor:
         """Per row: ``sum_k max(|y_k - y'_k| - a, 0)``.
 
         Args:
             clean (Tensor): Selected clean outputs of the examples, ``(n, K')``.
             noisy (Tensor): Selected noisy outputs, ``(n_draws * n, K')``,
                         sample-major.
+            examples (slice): Which examples of the batch ``clean`` holds.
         """
         change = noisy.unflatten(0, (-1, clean.shape[0])) - clean
-        return (change.abs() - self.tolerance).clamp_min(0).sum(-1).flatten()
+        tolerance = self.tolerance
+        if isinstance(tolerance, Tensor):
+            tolerance = tolerance[examples].unsqueeze(-1)
+        return (change.abs() - tolerance).clamp_min(0).sum(-1).flatten()
 
 
 def _all_ints(values: Sequence[object]) -> bool:

@@ -26,12 +26,13 @@ __all__ = ["NoisyForward", "HingeEstimate", "NoiseLevels", "optimise_noise_level
 
 
 def map_shape(example_batch: Tensor) -> tuple[int, ...]:
-    """Shape of the noise-level map of a batch: channels (dim 1) share a value.
+    """Shape of the default noise-level map of a batch.
 
-    ``(B, C, *spatial)`` gives ``(B, 1, *spatial)``; ``(B, D)`` and ``(B,)``
-    keep their shape (each feature has its own level).
+    Images ``(B, C, H, W)`` give ``(B, 1, H, W)``: one level per pixel, shared
+    by its channels (the paper). Every other shape keeps its own: one level per
+    element, so a ``(B, T, D)`` sequence gets a level per token and dimension.
     """
-    if example_batch.dim() >= 3:
+    if example_batch.dim() == 4:
         return (example_batch.shape[0], 1, *example_batch.shape[2:])
     return tuple(example_batch.shape)
 
@@ -145,7 +146,7 @@ class NoisyForward:
             output = self.forward_func(*noisy, *args)
         self.n_rows_evaluated += noisy[0].shape[0]
         selected = self.constraint.select(output, examples, n_draws)
-        return self.constraint.violation(self.clean[examples], selected)
+        return self.constraint.violation(self.clean[examples], selected, examples)
 
 
 @dataclass

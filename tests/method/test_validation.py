@@ -38,9 +38,9 @@ def _preset(**fields: object) -> Preset:
         ({"preset": _preset(emulated_samples=0)}, ValueError, "emulated_samples must be a"),
         ({"highlight": "both"}, ValueError, "unknown highlight 'both'; accepted"),
         ({"noise_scale": 0.0}, ValueError, "noise_scale must be a finite number > 0"),
-        ({"noise_scale": (1.0, 2.0)}, ValueError, "one number per input"),
+        ({"noise_scale": (1.0, 2.0)}, ValueError, "a tuple with one per input"),
         ({"internal_batch_size": 0}, ValueError, "internal_batch_size must be a positive int"),
-        ({"seed": "1"}, TypeError, "seed must be an int or None"),
+        ({"seed": "1"}, TypeError, "seed must be an int, a torch.Generator or None"),
         ({"target": 3}, ValueError, r"out of range .* accepted indices are 0..2"),
         ({"target": -4}, ValueError, "out of range"),
         ({"target": [0, 1]}, ValueError, "one entry per example"),
@@ -80,19 +80,19 @@ def test_mismatched_batch_sizes(tiny_cnn: TinyCNN) -> None:
 
 def test_output_not_batch_by_classes_needs_a_target(images: Tensor) -> None:
     model = nn.Sequential(nn.Conv2d(1, 2, 3)).eval()
-    with pytest.raises(ValueError, match=r"needs a \(batch, K\) model output.*pass a target"):
+    with pytest.raises(ValueError, match=r"or \(batch,\) model output.*pass a target"):
         NoiseMaskAttribution(model, thresholds={}).attribute(images, n_steps=1)
     out = NoiseMaskAttribution(model, thresholds={}).attribute(images, target=(0, 2, 2), n_steps=1)
     assert out.shape == images.shape
 
 
-def test_plain_function_needs_explicit_thresholds(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    with pytest.raises(ValueError, match="pass thresholds"):
-        NoiseMaskAttribution(lambda x: tiny_cnn(x))
-    out = NoiseMaskAttribution(lambda x: tiny_cnn(x), thresholds={tiny_cnn.conv1: 0.2}).attribute(
-        images, n_steps=1
-    )
-    assert out.shape == images.shape
+def test_a_plain_function_gets_mask_units_too(tiny_cnn: TinyCNN, images: Tensor) -> None:
+    settings = dict(n_steps=5, n_samples=4, seed=0, tolerance=0.05)
+    by_function = NoiseMaskAttribution(lambda x: tiny_cnn(x)).attribute(images, **settings)
+    by_module = NoiseMaskAttribution(tiny_cnn).attribute(images, **settings)
+    torch.testing.assert_close(by_function, by_module)
+    named = NoiseMaskAttribution(lambda x: tiny_cnn(x), thresholds={tiny_cnn.conv1: 0.2})
+    assert named.attribute(images, n_steps=1).shape == images.shape
 
 
 def test_bad_thresholds(tiny_cnn: TinyCNN) -> None:
@@ -100,7 +100,7 @@ def test_bad_thresholds(tiny_cnn: TinyCNN) -> None:
         NoiseMaskAttribution(tiny_cnn, thresholds=[0.2])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="nn.Module objects or their names"):
         NoiseMaskAttribution(tiny_cnn, thresholds={1: 0.2})  # type: ignore[dict-item]
-    with pytest.raises(ValueError, match="must be finite"):
+    with pytest.raises(ValueError, match="must be a finite number >= 0"):
         NoiseMaskAttribution(tiny_cnn, thresholds={"conv1": float("inf")})
 
 
