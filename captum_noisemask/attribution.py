@@ -155,13 +155,16 @@ class NoiseMaskAttribution(PerturbationAttribution):
             tolerance (float, optional): Tolerance ``a`` in output units;
                         overrides the preset (1.0 on logits in every
                         preset). Default: None
-            relative_tolerance (float, optional): The tolerance as a fraction
-                        of each example's clean output spread: the standard
-                        deviation of its (transformed) outputs over the ``K``
-                        outputs, or the output's magnitude when ``K = 1``.
-                        Use it when logits move less than 1.0 (untrained or
-                        weakly trained models, regression heads); it
-                        excludes ``tolerance``. Default: None
+            relative_tolerance (float, optional): Measures output changes in
+                        units of each example's clean output spread (the
+                        standard deviation of its transformed outputs over
+                        the ``K`` outputs, or the output's magnitude when
+                        ``K = 1``) and uses this tolerance in those units:
+                        the hinge becomes ``max(|y_k - y'_k| / s - r, 0)``.
+                        The map then does not depend on the outputs' scale:
+                        use it when logits move less than 1.0 (untrained or
+                        weakly trained models, regression heads). Excludes
+                        ``tolerance``. Default: None
             output_transform (Callable, optional): Applied to the model's
                         outputs before the tolerance is checked, e.g.
                         ``lambda y: y.softmax(-1)``. ``None`` uses the raw
@@ -408,10 +411,13 @@ class NoiseMaskAttribution(PerturbationAttribution):
             transformed = (
                 clean_output if output_transform is None else output_transform(clean_output)
             )
-            tolerance: float | Tensor = settings.tolerance
-            if relative_tolerance is not None:
-                tolerance = relative_tolerance * _output_spread(transformed)
-            constraint = OutputConstraint(target, batch, tolerance, output_transform)
+            if relative_tolerance is None:
+                constraint = OutputConstraint(target, batch, settings.tolerance, output_transform)
+            else:
+                spread = _output_spread(transformed).clamp_min(torch.finfo(transformed.dtype).tiny)
+                constraint = OutputConstraint(
+                    target, batch, relative_tolerance, output_transform, spread
+                )
             constraint.check(transformed)
             clean = constraint.select(clean_output, slice(0, batch), 1)
         return NoisyForward(

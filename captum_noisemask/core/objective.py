@@ -27,9 +27,11 @@ class OutputConstraint:
                     ints selects the same output for every example; a list
                     or a 1-D tensor of length ``B`` selects one per example.
         batch_size (int): Number of examples ``B``.
-        tolerance (float or Tensor): The tolerance ``a``: one number, or one
-                    per example ``(B,)`` (see ``relative_tolerance`` of
-                    :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`).
+        tolerance (float): The tolerance ``a``.
+        output_scale (Tensor, optional): Per example ``(B,)``, the unit in which
+                    output changes are measured (``relative_tolerance`` of
+                    :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`:
+                    the clean output spread); ``None`` measures raw changes.
         output_transform (Callable, optional): Applied to the model's
                     outputs before selection (e.g. ``softmax``).
 
@@ -43,10 +45,12 @@ class OutputConstraint:
         self,
         target: object,
         batch_size: int,
-        tolerance: float | Tensor,
+        tolerance: float,
         output_transform: OutputTransform | None,
+        output_scale: Tensor | None = None,
     ) -> None:
         self.tolerance = tolerance
+        self.output_scale = output_scale
         self.output_transform = output_transform
         self.shared_index: tuple[int, ...] | None = None
         self.per_example_index: Tensor | None = None
@@ -143,11 +147,10 @@ class OutputConstraint:
                         sample-major.
             examples (slice): Which examples of the batch ``clean`` holds.
         """
-        change = noisy.unflatten(0, (-1, clean.shape[0])) - clean
-        tolerance = self.tolerance
-        if isinstance(tolerance, Tensor):
-            tolerance = tolerance[examples].unsqueeze(-1)
-        return (change.abs() - tolerance).clamp_min(0).sum(-1).flatten()
+        change = (noisy.unflatten(0, (-1, clean.shape[0])) - clean).abs()
+        if self.output_scale is not None:
+            change = change / self.output_scale[examples].unsqueeze(-1)
+        return (change - self.tolerance).clamp_min(0).sum(-1).flatten()
 
 
 def _all_ints(values: Sequence[object]) -> bool:
