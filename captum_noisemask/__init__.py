@@ -2,6 +2,7 @@
 
 from ._utils.labelled import LabelledImages
 from .attribution import DegenerateMapWarning, NoiseMaskAttribution
+from .feature_masks import grid_feature_mask
 from .presets import FAITHFUL, FAST, PAPER, PRESETS, Preset
 
 __version__ = "0.1.0"
@@ -15,5 +16,6 @@ __all__ = [
     "FAITHFUL",
     "FAST",
     "LabelledImages",
+    "grid_feature_mask",
     "__version__",
 ]

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from ._utils import validation as check
 from ._utils.compat import _format_additional_forward_args, _format_output, _is_tuple
 from ._utils.typing import Highlight, OutputTransform, Thresholds
+from .core.levels import FeatureGroups, LevelLayout, PerPosition, map_shape
 from .core.mask_units import MaskReport, MaskUnits, resolve_thresholds
 from .core.noise import UniformNoise
 from .core.objective import OutputConstraint
@@ -103,6 +104,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         inputs: TensorOrTupleOfTensorsGeneric,
         target: TargetType = None,
         additional_forward_args: Any = None,
+        feature_mask: Tensor | tuple[Tensor, ...] | None = None,
         *,
         preset: str | Preset = "fast",
         n_samples: int | None = None,
@@ -137,6 +139,17 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         the inputs; tensors whose first dimension is ``B``
                         follow their example into every noisy row.
                         Default: None
+            feature_mask (Tensor or tuple[Tensor, ...], optional): Captum's
+                        convention: integer group ids, one mask per input,
+                        each shaped like its input or broadcastable to it
+                        (first dimension 1 or ``B``). Every group gets one
+                        noise level per example, shared by its elements (an
+                        id used in two inputs is one feature), and the
+                        returned map is constant within a group.
+                        :func:`~captum_noisemask.grid_feature_mask` builds a
+                        coarse grid for images, which makes big inputs
+                        cheaper to explain. ``None``: one level per pixel for
+                        images, per element otherwise. Default: None
             preset (str or Preset, optional): ``"fast"`` (a short annealed
                         schedule with antithetic noise: the paper's map's
                         shape at 1/625 of its cost), ``"faithful"`` (the
@@ -241,6 +254,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 formatted,
                 target,
                 additional_forward_args,
+                _layout(formatted, feature_mask),
                 settings,
                 relative_tolerance,
                 output_transform,
@@ -319,6 +333,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 formatted,
                 target,
                 additional_forward_args,
+                PerPosition([tuple(x.shape) for x in formatted]),
                 settings,
                 relative_tolerance,
                 output_transform,
@@ -387,6 +402,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         inputs: tuple[Tensor, ...],
         target: TargetType,
         additional_forward_args: Any,
+        layout: LevelLayout,
         settings: Preset,
         relative_tolerance: float | None,
         output_transform: OutputTransform | None,
@@ -435,6 +451,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 settings.antithetic,
                 seed,
             ),
+            layout=layout,
             n_samples=settings.n_samples,
             internal_batch_size=internal_batch_size,
         )
@@ -461,6 +478,12 @@ def _settings(
     check.check_betas(settings.betas)
     check.check_positive_int("emulated_samples", settings.emulated_samples, allow_none=True)
     return settings
+
+
+def _layout(inputs: tuple[Tensor, ...], feature_mask: object) -> LevelLayout:
+    if feature_mask is None:
+        return PerPosition([map_shape(x) for x in inputs])
+    return FeatureGroups(check.feature_masks(feature_mask, inputs), inputs[0].shape[0])
 
 
 def _one_tolerance(tolerance: float | None, relative_tolerance: float | None) -> None:
@@ -509,5 +532,5 @@ def _warn_if_constant(maps: tuple[Tensor, ...], relative: bool) -> None:
                 f"the map of example(s) {examples} is constant (every noise level w = {level}): "
                 f"{fix[level]}",
                 DegenerateMapWarning,
-                stacklevel=3,
+                stacklevel=4,  # past log_usage's wrapper, at the caller
             )

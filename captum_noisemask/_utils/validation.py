@@ -114,3 +114,38 @@ def noise_scales(noise_scale: object, inputs: tuple[Tensor, ...]) -> tuple[float
             check_number("noise_scale", scale, 0.0, inclusive=False)
             checked.append(float(scale))  # type: ignore[arg-type]
     return tuple(checked)
+
+
+def feature_masks(feature_mask: object, inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Captum's ``feature_mask``, checked and relabelled to consecutive ids ``0 .. G - 1``.
+
+    One integer mask per input (a tensor for a single input), each with the
+    input's number of dimensions, first dimension 1 or ``B`` and every other
+    dimension 1 or the input's; ids >= 0, shared ids meaning one feature.
+    """
+    masks = feature_mask if isinstance(feature_mask, tuple) else (feature_mask,)
+    if len(masks) != len(inputs):
+        raise ValueError(f"feature_mask needs one mask per input ({len(inputs)}), got {len(masks)}")
+    for i, (mask, x) in enumerate(zip(masks, inputs, strict=True)):
+        if not isinstance(mask, Tensor):
+            raise TypeError(f"feature_mask[{i}] must be a torch.Tensor, got {type(mask).__name__}")
+        if mask.dtype.is_floating_point or mask.dtype.is_complex or mask.dtype == torch.bool:
+            raise TypeError(f"feature_mask[{i}] must hold integer group ids, got {mask.dtype}")
+        fits = mask.dim() == x.dim() and all(
+            m in (1, s) for m, s in zip(mask.shape, x.shape, strict=True)
+        )
+        if not fits:
+            raise ValueError(
+                f"feature_mask[{i}] has shape {tuple(mask.shape)}; it must have the input's "
+                f"{x.dim()} dimensions, each 1 or equal to the input's {tuple(x.shape)}"
+            )
+        if mask.numel() and int(mask.min()) < 0:
+            raise ValueError(f"feature_mask[{i}] has negative ids; ids must be >= 0")
+    ids = torch.cat([m.flatten().to(inputs[0].device) for m in masks])
+    _, relabelled = torch.unique(ids, return_inverse=True)
+    out, start = [], 0
+    for mask in masks:  # type: ignore[assignment]
+        assert isinstance(mask, Tensor)
+        out.append(relabelled[start : start + mask.numel()].view(mask.shape))
+        start += mask.numel()
+    return tuple(out)

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from .._utils.labelled import LabelledImages
 from .._utils.machine import device_name
-from ..attribution import NoiseMaskAttribution
+from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation import (
     PerturbationCurve,
     cascading_randomisation,
@@ -148,6 +148,8 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     with warnings.catch_warnings(), torch.random.fork_rng():
         # Captum's gradient methods announce that they set requires_grad on their inputs.
         warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
+        # Constant maps are scored like any other (a randomised model gives them by design).
+        warnings.filterwarnings("ignore", category=DegenerateMapWarning)
         for method in methods:
             say(f"[{time.perf_counter() - started:6.0f} s] {method.name}")
             torch.manual_seed(config.seed)

@@ -18,23 +18,12 @@ from torch import Tensor
 from .._utils.compat import progress
 from ..presets import Preset
 from .adam import ProjectedAdam
+from .levels import LevelLayout
 from .mask_units import MaskUnits
 from .noise import UniformNoise
 from .objective import OutputConstraint
 
-__all__ = ["NoisyForward", "HingeEstimate", "NoiseLevels", "optimise_noise_levels", "map_shape"]
-
-
-def map_shape(example_batch: Tensor) -> tuple[int, ...]:
-    """Shape of the default noise-level map of a batch.
-
-    Images ``(B, C, H, W)`` give ``(B, 1, H, W)``: one level per pixel, shared
-    by its channels (the paper). Every other shape keeps its own: one level per
-    element, so a ``(B, T, D)`` sequence gets a level per token and dimension.
-    """
-    if example_batch.dim() == 4:
-        return (example_batch.shape[0], 1, *example_batch.shape[2:])
-    return tuple(example_batch.shape)
+__all__ = ["NoisyForward", "HingeEstimate", "NoiseLevels", "optimise_noise_levels"]
 
 
 @dataclass
@@ -50,6 +39,7 @@ class NoisyForward:
         clean (Tensor): Selected clean outputs ``(B, K')``.
         mask_units (MaskUnits): Applied during every noisy pass.
         noise (UniformNoise): Source of the draws.
+        layout (LevelLayout): How the optimised parameters become maps.
         n_samples (int): Draws ``N`` per evaluation.
         internal_batch_size (int, optional): Bound on the rows of one
                     forward pass; ``None`` sends all ``N * B`` rows at once.
@@ -62,16 +52,18 @@ class NoisyForward:
     clean: Tensor
     mask_units: MaskUnits
     noise: UniformNoise
+    layout: LevelLayout
     n_samples: int
     internal_batch_size: int | None
     n_rows_evaluated: int = 0
 
     def evaluate(
-        self, levels: tuple[Tensor, ...], with_grad: bool, with_variance: bool = False
+        self, params: tuple[Tensor, ...], with_grad: bool, with_variance: bool = False
     ) -> HingeEstimate:
         """The hinge per example, ``(1/N) sum_n sum_k max(|y_k - y'_k| - a, 0)``.
 
-        With ``with_grad``, also its gradient with respect to ``levels``; with
+        With ``with_grad``, also its gradient with respect to ``params`` (the
+        layout's parameters, see :mod:`~captum_noisemask.core.levels`); with
         ``with_variance`` too, the variance over the draws of each draw's own
         gradient. Both come from the gradient with respect to the noisy rows
         (``d/dw`` of draw ``n`` is ``U_n`` times it), taken chunk by chunk with
@@ -80,9 +72,10 @@ class NoisyForward:
         is ever written.
         """
         total = self.clean.new_zeros(self.clean.shape[0])
-        grad_sums = [torch.zeros_like(w) for w in levels] if with_grad else []
-        square_sums = [torch.zeros_like(w) for w in levels] if with_variance else []
+        grad_sums = [torch.zeros_like(p) for p in params] if with_grad else []
+        square_sums = [torch.zeros_like(p) for p in params] if with_variance else []
         for draws, examples in self._chunks():
+            levels = self.layout.maps(params, examples)
             noisy = self._noisy_rows(levels, draws, examples, requires_grad=with_grad)
             with torch.set_grad_enabled(with_grad):
                 violation = self._violation(noisy, draws[0].shape[0], examples)
@@ -91,10 +84,11 @@ class NoisyForward:
             if not with_grad:
                 continue
             row_grads = torch.autograd.grad(violation.sum(), noisy)
-            for i, (u, row_grad, w) in enumerate(zip(draws, row_grads, levels, strict=True)):
-                per_draw = (u * row_grad.unflatten(0, (-1, n_examples))).sum_to_size(
-                    u.shape[0], n_examples, *w.shape[1:]
-                )
+            element_grads = tuple(
+                u * row_grad.unflatten(0, (-1, n_examples))
+                for u, row_grad in zip(draws, row_grads, strict=True)
+            )
+            for i, per_draw in enumerate(self.layout.per_draw(element_grads, examples)):
                 grad_sums[i][examples] += per_draw.sum(0)
                 if with_variance:
                     square_sums[i][examples] += per_draw.square().sum(0)
@@ -135,7 +129,7 @@ class NoisyForward:
         """``x + U * w`` for every draw and example, sample-major ``(n * b, ...)``."""
         with torch.no_grad():
             noisy = tuple(
-                (x[examples] + u * w[examples]).flatten(0, 1)
+                (x[examples] + u * w).flatten(0, 1)
                 for x, u, w in zip(self.inputs, draws, levels, strict=True)
             )
         return tuple(r.requires_grad_() for r in noisy) if requires_grad else noisy
@@ -172,7 +166,7 @@ class NoiseLevels:
 
     Attributes:
         maps (tuple[Tensor, ...]): Noise levels ``w`` in [0, 1], one map per
-                    input, shape :func:`map_shape` of the input.
+                    input, broadcastable to it.
         n_rows_evaluated (int): Noisy rows sent through the model.
     """
 
@@ -202,18 +196,16 @@ def optimise_noise_levels(
     Returns:
         *NoiseLevels*: the maps and the number of model rows evaluated.
     """
-    levels = tuple(
-        torch.full(map_shape(x), settings.init, dtype=x.dtype, device=x.device)
-        for x in problem.inputs
-    )
-    # d(-mean(w))/dw: every value of an example's maps (all inputs together) counts once.
-    mean_grad = 1.0 / sum(math.prod(w.shape[1:]) for w in levels)
-    adam = ProjectedAdam(levels, settings.betas)
+    first = problem.inputs[0]
+    params = problem.layout.initial(settings.init, first.dtype, first.device)
+    # d(-mean(w))/d params: every value of an example's maps (all inputs together) counts once.
+    mean_grad = problem.layout.mean_gradient()
+    adam = ProjectedAdam(params, settings.betas)
     emulated = settings.emulated_samples
     steps = range(settings.n_steps)
     bar = progress(steps, desc="NoiseMask", total=settings.n_steps) if show_progress else steps
     for step in bar:
-        estimate = problem.evaluate(levels, with_grad=True, with_variance=emulated is not None)
+        estimate = problem.evaluate(params, with_grad=True, with_variance=emulated is not None)
         assert estimate.gradient is not None
         grads = tuple(g.sub_(mean_grad) for g in estimate.gradient)
         squares = tuple(g.square() for g in grads)
@@ -222,7 +214,7 @@ def optimise_noise_levels(
             for square, variance in zip(squares, estimate.draw_variance, strict=True):
                 square.add_(variance, alpha=1.0 / emulated)
         adam.step(grads, squares, _learning_rate(settings, step))
-    return NoiseLevels(levels, problem.n_rows_evaluated)
+    return NoiseLevels(problem.layout.maps(params, slice(None)), problem.n_rows_evaluated)
 
 
 def _learning_rate(settings: Preset, step: int) -> float:

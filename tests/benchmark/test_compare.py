@@ -103,6 +103,7 @@ def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFix
     assert "--digits" in capsys.readouterr().err
 
 
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
 def test_paper_preset_maps_are_scored_only_for_their_model(tmp_path: Path) -> None:
     import numpy as np
     import torch

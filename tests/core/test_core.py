@@ -11,6 +11,7 @@ from torch import Tensor
 
 from captum_noisemask import NoiseMaskAttribution, Preset
 from captum_noisemask.core.adam import ProjectedAdam
+from captum_noisemask.core.levels import PerPosition
 from captum_noisemask.core.mask_units import MaskUnits
 from captum_noisemask.core.noise import UniformNoise
 from captum_noisemask.core.objective import OutputConstraint
@@ -82,7 +83,10 @@ def _problem(model: TinyCNN, x: Tensor, n_samples: int, ibs: int | None) -> Nois
     with torch.no_grad():
         masks, clean_output = MaskUnits.record(model, {model.conv1: 0.1}, lambda: model(x))
     noise = UniformNoise([x.shape[1:]], [1.0], x.dtype, x.device, antithetic=False, seed=7)
-    return NoisyForward(model, (x,), (), constraint, clean_output, masks, noise, n_samples, ibs)
+    layout = PerPosition([tuple(x.shape)])
+    return NoisyForward(
+        model, (x,), (), constraint, clean_output, masks, noise, layout, n_samples, ibs
+    )
 
 
 def test_hinge_gradient_and_draw_variance_match_a_plain_loop(
@@ -175,3 +179,32 @@ def test_first_emulated_step_feeds_the_draw_variance_to_the_second_moment(
     plain_settings = dataclasses.replace(settings, emulated_samples=None)
     plain = optimise_noise_levels(_problem(tiny_cnn, images, 6, None), plain_settings)
     assert (result.maps[0] - w0).abs().mean() < (plain.maps[0] - w0).abs().mean()
+
+
+def test_feature_group_gradients_are_sums_of_per_position_gradients(
+    tiny_cnn: TinyCNN, images: Tensor
+) -> None:
+    from captum_noisemask import grid_feature_mask
+    from captum_noisemask.core.levels import FeatureGroups
+
+    mask = grid_feature_mask(8, 8, (4, 2))  # 8 groups of 4 x 2 pixels
+    groups = torch.rand(3, 8, generator=torch.Generator().manual_seed(3))
+    layout = FeatureGroups([mask], batch_size=3)
+    per_pixel = _problem(tiny_cnn, images, 6, None)
+    expanded = layout.maps((groups,), slice(None))[0]
+    assert expanded.shape == (3, 1, 8, 8)
+    assert torch.equal(expanded[:, 0, :4, :2], groups[:, :1, None].expand(3, 4, 2))
+    reference = per_pixel.evaluate((expanded.expand(3, 1, 8, 8).clone(),), with_grad=True)
+    grouped = _problem(tiny_cnn, images, 6, None)
+    grouped.layout = layout
+    estimate = grouped.evaluate((groups,), with_grad=True, with_variance=True)
+    assert reference.gradient is not None and estimate.gradient is not None
+    summed = torch.zeros(3, 8).scatter_add_(
+        1, mask.flatten(1).expand(3, -1), reference.gradient[0].flatten(1)
+    )
+    torch.testing.assert_close(estimate.hinge, reference.hinge)
+    torch.testing.assert_close(estimate.gradient[0], summed)
+    assert float(summed.abs().sum()) > 0  # not vacuous
+    assert estimate.draw_variance is not None and estimate.draw_variance[0].shape == (3, 8)
+    counts = layout.mean_gradient()
+    torch.testing.assert_close(counts, torch.full((1, 8), 1 / 8))

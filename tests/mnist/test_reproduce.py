@@ -62,6 +62,7 @@ def test_reproduce_end_to_end(tmp_path: Path) -> None:
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
 
 
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # random digits
 def test_cli_reproduce_from_idx_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAPTUM_NOISEMASK_CACHE", str(tmp_path / "cache"))
     data = tmp_path / "data"
