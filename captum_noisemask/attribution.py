@@ -304,11 +304,17 @@ class NoiseMaskAttribution(PerturbationAttribution):
             attributions (Tensor or tuple[Tensor, ...]): Maps as returned by
                         :meth:`attribute`, values in [0, 1].
             inputs (Tensor or tuple[Tensor, ...]): The inputs they explain.
-            target, additional_forward_args, tolerance, relative_tolerance,
-            output_transform, noise_scale, seed: As in :meth:`attribute`.
+            target (optional): As in :meth:`attribute`.
+            additional_forward_args (optional): As in :meth:`attribute`.
             highlight (str, optional): How ``attributions`` are expressed.
                         Default: "contributing"
             n_samples (int, optional): Draws ``N``. Default: 100
+            tolerance (float, optional): As in :meth:`attribute` (default: the
+                        presets' 1.0).
+            relative_tolerance (float, optional): As in :meth:`attribute`.
+            output_transform (Callable, optional): As in :meth:`attribute`.
+            noise_scale (float, Tensor or tuple, optional): As in :meth:`attribute`.
+            seed (int or torch.Generator, optional): As in :meth:`attribute`.
 
         Returns:
             *Tensor* of shape ``(B,)``.

@@ -233,7 +233,11 @@ class MaskReport:
                 f"{s.name:<{width}}  {s.threshold:9.3g}  {float(s.silenced.mean()):8.1%}"
                 f"  {float(s.switched_off.mean()):12.2%}"
             )
-        changes = ", ".join(f"{float(c):.3g}" for c in self.output_change)
+        change = self.output_change
+        if change.numel() <= 4:
+            changes = ", ".join(f"{float(c):.3g}" for c in change)
+        else:
+            changes = f"mean {float(change.mean()):.3g}, max {float(change.max()):.3g}"
         lines.append(f"{len(self.sites)} sites (means over examples); output change: {changes}")
         return "\n".join(lines)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from architectures import ARCHITECTURES, build
 from support import TinyCNN, make_tiny_cnn
 from torch import Tensor, nn
 
 from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask._utils.hooks import forward_hooks
+from captum_noisemask.benchmark.architectures import ARCHITECTURES, build
 from captum_noisemask.core.mask_units import MaskUnits, resolve_thresholds
 from captum_noisemask.mnist.model import PaperCNN
 

@@ -30,22 +30,42 @@ def test_compare_methods(
         assert name in printed
 
 
-def _python_blocks(path: Path) -> list[str]:
+def _python_blocks(path: Path) -> list[tuple[str, str | None]]:
+    """Each Python block with the text block printed right after it (its expected output)."""
     text = path.read_text()
     if path.suffix == ".md":
-        return re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", text)
-    return [re.sub(r"^   ", "", b, flags=re.M) for b in blocks]
+        return [(b, None) for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)]
+    indented = r"((?:   .*\n|\n)+)"
+    found = re.findall(
+        rf"\.\. code-block:: python\n\n{indented}(?:\.\. code-block:: text\n\n{indented})?", text
+    )
+    return [(_dedent(code), _dedent(output).strip() if output else None) for code, output in found]
+
+
+def _dedent(block: str) -> str:
+    return re.sub(r"^   ", "", block, flags=re.M)
 
 
 @pytest.mark.parametrize(
     "page",
-    ["README.md", "docs/getting_started.rst", "docs/captum.rst", "docs/datasets.rst"],
+    [
+        "README.md",
+        "docs/getting_started.rst",
+        "docs/method.rst",
+        "docs/captum.rst",
+        "docs/datasets.rst",
+    ],
     ids=str,
 )
 @pytest.mark.usefixtures("default_model_cache")
-def test_code_blocks_run(page: str) -> None:
+def test_code_blocks_run(page: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Blocks run in order in one namespace; a text block after one must be what it prints."""
     blocks = _python_blocks(ROOT / page)
     assert blocks, f"no python block found in {page}"
-    for block in blocks:
-        exec(compile(block, page, "exec"), {"__name__": "__docs__"})
+    namespace = {"__name__": "__docs__"}
+    for code, expected in blocks:
+        capsys.readouterr()
+        exec(compile(code, page, "exec"), namespace)
+        printed = capsys.readouterr().out.strip()
+        if expected is not None:
+            assert printed == expected, f"{page}: the block printed\n{printed}"

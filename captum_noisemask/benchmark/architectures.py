@@ -1,10 +1,11 @@
-"""Plain-torch copies of the layouts Captum users explain (no torchvision needed).
+"""Plain-torch copies of the layouts Captum users explain, for tests and benchmarks.
 
-Written after torchvision's layouts: the same module names, in-place ReLUs, one
-ReLU module called twice per residual block, ``out += identity``, a
-``downsample`` of conv -> BN with no ReLU after it, ReLU6 and depthwise
-convolutions with linear bottlenecks in MobileNetV2. Random weights; BatchNorm
-running statistics are randomised so that BN is not the identity.
+Written after torchvision's layouts (torchvision itself is not a dependency):
+the same module names, in-place ReLUs, one ReLU module called twice per
+residual block, ``out += identity``, a ``downsample`` of conv -> BN with no
+ReLU after it, ReLU6 and depthwise convolutions with linear bottlenecks in
+MobileNetV2. :func:`build` gives seeded random weights with randomised
+BatchNorm statistics, so that BN is not the identity.
 """
 
 from __future__ import annotations
@@ -15,8 +16,25 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+__all__ = [
+    "ARCHITECTURES",
+    "BasicBlock",
+    "Bottleneck",
+    "FunctionalCNN",
+    "InvertedResidual",
+    "ResNet",
+    "build",
+    "mobilenet_v2",
+    "randomise_batch_norm",
+    "resnet18",
+    "resnet50",
+    "vgg11_bn",
+]
+
 
 class BasicBlock(nn.Module):
+    """ResNet-18/34's block: two 3x3 convs, in-place ReLU called twice, ``out += identity``."""
+
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1) -> None:
@@ -39,6 +57,8 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
+    """ResNet-50's block: 1x1, 3x3, 1x1 convs with BN, one ReLU module called three times."""
+
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1) -> None:
@@ -72,6 +92,8 @@ def _downsample(inplanes: int, outplanes: int, stride: int) -> nn.Module | None:
 
 
 class ResNet(nn.Module):
+    """torchvision's ResNet: 7x7 stem, max-pool, four stages, global average pool, fc."""
+
     def __init__(
         self, block: type[BasicBlock] | type[Bottleneck], layers: list[int], n_classes: int = 10
     ) -> None:
@@ -103,10 +125,12 @@ class ResNet(nn.Module):
 
 
 def resnet18() -> ResNet:
+    """ResNet-18 (BasicBlock, 2-2-2-2), 10 outputs."""
     return ResNet(BasicBlock, [2, 2, 2, 2])
 
 
 def resnet50() -> ResNet:
+    """ResNet-50 (Bottleneck, 3-4-6-3), 10 outputs."""
     return ResNet(Bottleneck, [3, 4, 6, 3])
 
 
@@ -137,6 +161,8 @@ def vgg11_bn(n_classes: int = 10) -> nn.Module:
 
 
 class InvertedResidual(nn.Module):
+    """MobileNetV2's block: 1x1 expansion, 3x3 depthwise, linear 1x1 bottleneck, residual."""
+
     def __init__(self, inp: int, oup: int, stride: int, expand: int) -> None:
         super().__init__()
         hidden = inp * expand
@@ -185,7 +211,7 @@ def mobilenet_v2(n_classes: int = 10) -> nn.Module:
 
 
 class FunctionalCNN(nn.Module):
-    """ReLUs written as functions: F.relu, torch.relu, Tensor.relu_ and F.relu6."""
+    """ReLUs written as functions: ``F.relu``, ``torch.relu``, ``Tensor.relu_`` and ``F.relu6``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -211,6 +237,7 @@ def randomise_batch_norm(model: nn.Module, seed: int = 0) -> nn.Module:
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
                 size = module.num_features
+                assert module.running_mean is not None and module.running_var is not None
                 module.running_mean.copy_(torch.randn(size, generator=generator) * 0.2)
                 module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
                 module.weight.copy_(torch.rand(size, generator=generator) + 0.5)
