@@ -38,7 +38,7 @@ from ..evaluation import (
     roar,
     roc_auc_per_example,
 )
-from ..evaluation.methods import Method, standard_methods
+from ..evaluation.methods import Method, RandomAttribution, standard_methods
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..mnist.training import TrainingConfig, load_or_train, train_and_test
 from ..presets import Preset, resolve_preset
@@ -214,12 +214,12 @@ def _evaluate(
             n_perturb_samples=config.sensitivity_samples,
             seed=config.seed,
             chunk_size=config.chunk_size,
-            explanation_kwargs=method.kwargs,
+            explanation_kwargs=_fresh_noise(method.kwargs, config.seed),
         )
     )
     sample = slice(0, config.n_randomisation)
     signed, magnitude = _randomisation(method, model, images[sample], labels[sample], config, True)
-    scores["randomisation_spearman"] = list(magnitude.values())[-1]
+    scores["randomisation_abs_spearman"] = list(magnitude.values())[-1]
     scores["randomisation_spearman_signed"] = list(signed.values())[-1]
     rows = {method.name: magnitude}
     if method.name == "NoiseMask":
@@ -227,6 +227,18 @@ def _evaluate(
             method, model, images[sample], labels[sample], config, False
         )[1]
     return scores, curves, rows
+
+
+def _fresh_noise(kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``kwargs`` with an int ``seed`` turned into one generator that every call advances.
+
+    Max-sensitivity compares a map with the maps of perturbed inputs. A fixed
+    seed would give every call the same noise, which no other stochastic
+    method gets (SmoothGrad draws afresh): the comparison would flatter it.
+    """
+    if not isinstance(kwargs.get("seed"), int):
+        return kwargs
+    return {**kwargs, "seed": torch.Generator().manual_seed(seed)}
 
 
 def _randomisation(
@@ -261,7 +273,8 @@ def _randomisation(
     def per_stage(scores: Tensor) -> dict[str, dict[str, float]]:
         return {stage: _summary(row) for stage, row in zip(result.stages, scores, strict=True)}
 
-    return per_stage(result.spearman), per_stage(result.spearman_abs)
+    # |rho| of the magnitudes is the headline: an anti-correlated map has not become independent.
+    return per_stage(result.spearman), per_stage(result.spearman_abs.abs())
 
 
 def _curve(
@@ -309,7 +322,13 @@ def _paper_preset(
 
 
 def _same_method(model: nn.Module, method: Method, config: CompareConfig) -> Method:
-    """The method called ``method.name``, built for another model."""
+    """The method called ``method.name``, built for another model.
+
+    The random baseline ignores the model: it keeps its own generator, so each
+    stage draws a fresh map, as a map unrelated to the model would.
+    """
+    if isinstance(method.attribution, RandomAttribution):
+        return method
     return next(m for m in _methods(model, config) if m.name == method.name)
 
 
@@ -359,12 +378,16 @@ def _localisation(
 
 
 def _summary(values: Tensor) -> dict[str, float]:
-    """Mean and the half-width of its 95% confidence interval (normal approximation)."""
+    """Mean and the half-width of its 95% confidence interval (normal approximation).
+
+    NaN values (rank correlations of constant maps) are left out of the mean
+    and counted in ``"undefined"``.
+    """
     finite = values[torch.isfinite(values)].double()
     n = int(finite.numel())
     mean = float(finite.mean()) if n else math.nan
     half = 1.96 * float(finite.std()) / math.sqrt(n) if n > 1 else math.nan
-    return {"mean": mean, "ci95": half, "n": n}
+    return {"mean": mean, "ci95": half, "n": n, "undefined": int(values.numel()) - n}
 
 
 def _jsonable(value: Any) -> Any:

@@ -18,8 +18,8 @@ _PIXEL_FLIPPING = [
 _OTHER = [
     ("infidelity ↓", "infidelity"),
     ("max-sensitivity ↓", "max_sensitivity"),
-    ("randomisation ρ of abs. map ↓", "randomisation_spearman"),
-    ("randomisation ρ signed ↓", "randomisation_spearman_signed"),
+    ("randomisation |ρ| ↓", "randomisation_abs_spearman"),
+    ("ρ of signed maps", "randomisation_spearman_signed"),
     ("localisation AUROC ↑", "localisation_auroc"),
 ]
 
@@ -42,7 +42,7 @@ def result_tables(results: dict[str, Any]) -> dict[str, tuple[str, Table]]:
         "robustness": ("Robustness, sanity and localisation", _metric_table(metrics, _OTHER)),
         "cost": ("Cost", _cost_table(metrics)),
         "randomisation": (
-            "Cascading randomisation: Spearman of |map| vs the trained model's, per stage",
+            "Cascading randomisation: |Spearman ρ| of |map| vs the trained model's, per stage",
             _stage_table(results["randomisation"]),
         ),
     }
@@ -116,9 +116,18 @@ def _stage_table(stages: dict[str, dict[str, dict[str, float]]]) -> Table:
 
 
 def _cell(summary: dict[str, float] | None) -> str:
-    if summary is None or math.isnan(summary["mean"]):
+    """``mean ± ci``; examples whose value is undefined (constant maps) are counted, and a
+    summary where most are undefined reads as degenerate, never as a score."""
+    if summary is None:
         return "n/a"
-    return f"{summary['mean']:.3f} ± {summary['ci95']:.3f}"
+    undefined = int(summary.get("undefined", 0))
+    total = int(summary["n"]) + undefined
+    if undefined and (undefined * 2 > total or math.isnan(summary["mean"])):
+        return f"degenerate ({undefined} of {total} constant)"
+    if math.isnan(summary["mean"]):
+        return "n/a"
+    cell = f"{summary['mean']:.3f} ± {summary['ci95']:.3f}"
+    return f"{cell} ({undefined} of {total} constant)" if undefined else cell
 
 
 def _markdown_row(cells: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ class RandomisationResult:
         spearman (Tensor): ``(n_stages, B)`` Spearman correlation per example
                     of the signed maps. Near 1 means the map survived
                     randomisation: the method does not depend on those layers.
+                    NaN where either map is constant (it has no ranking).
         spearman_abs (Tensor): The same for the maps' magnitudes (Adebayo et
                     al.'s absolute variant: a map whose sign flips with the
                     output, as LRP z+'s does, counts as unchanged).
@@ -38,10 +40,19 @@ class RandomisationResult:
 def spearman_per_example(first: Tensor, second: Tensor) -> Tensor:
     """Spearman rank correlation per example, ties given their average rank.
 
-    A constant map has no ranking; its correlation with anything is 0.
+    A constant map has no ranking: its correlation with anything is NaN (as
+    scipy's), never a score. Summaries count such examples separately.
 
     Returns:
         *Tensor* ``(B,)``.
+
+    Examples::
+
+        >>> import torch
+        >>> from captum_noisemask.evaluation import spearman_per_example
+        >>> maps = torch.tensor([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
+        >>> spearman_per_example(maps, torch.tensor([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0]])).tolist()
+        [-1.0, nan]
     """
     a = first.detach().flatten(1).cpu().double().numpy()
     b = second.detach().flatten(1).cpu().double().numpy()
@@ -127,4 +138,4 @@ def _reinitialise(module: nn.Module) -> None:
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     x, y = x - x.mean(), y - y.mean()
     denominator = np.sqrt((x * x).sum() * (y * y).sum())
-    return float((x * y).sum() / denominator) if denominator > 0 else 0.0
+    return float((x * y).sum() / denominator) if denominator > 0 else math.nan

@@ -197,7 +197,7 @@ def test_spearman_known_values() -> None:
     a = torch.tensor([[1.0, 2.0, 3.0, 4.0]])
     assert spearman_per_example(a, a * 10).item() == pytest.approx(1.0)
     assert spearman_per_example(a, -a).item() == pytest.approx(-1.0)
-    assert spearman_per_example(a, torch.ones(1, 4)).item() == 0.0
+    assert math.isnan(spearman_per_example(a, torch.ones(1, 4)).item())  # no ranking, no score
     # Ties share their average rank: [1, 1, 2, 2] ranks as [1.5, 1.5, 3.5, 3.5].
     tied = torch.tensor([[1.0, 1.0, 2.0, 2.0]])
     expected = torch.corrcoef(torch.stack([torch.tensor([1.5, 1.5, 3.5, 3.5]), a[0]]))[0, 1]
