@@ -420,6 +420,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         if relative_tolerance is not None:
             check.check_number("relative_tolerance", relative_tolerance, 0.0, inclusive=False)
         scales = check.noise_scales(noise_scale, inputs)
+        _warn_if_out_of_noise_range(inputs, scales)
         if not isinstance(seed, (int, torch.Generator, type(None))) or isinstance(seed, bool):
             raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
         # Inference tensors cannot take part in autograd; plain copies can.
@@ -506,6 +507,24 @@ def _output_spread(outputs: Tensor) -> Tensor:
     if flat.shape[1] == 1:
         return flat[:, 0].abs()
     return flat.std(dim=1)
+
+
+def _warn_if_out_of_noise_range(
+    inputs: tuple[Tensor, ...], scales: tuple[float | Tensor, ...]
+) -> None:
+    """Inputs spanning far more than the noise's width make the noise negligible."""
+    for i, (x, scale) in enumerate(zip(inputs, scales, strict=True)):
+        if isinstance(scale, Tensor):
+            continue  # a per-channel scale was chosen for these inputs
+        span = float(x.detach().max() - x.detach().min())
+        if span > 10 * 2 * scale:
+            warnings.warn(
+                f"inputs[{i}] span {span:.3g} but the noise is U[-{scale:g}, {scale:g}]: the "
+                "noise is too small to drown any value; pass noise_scale in the inputs' "
+                "units (e.g. 255 for pixels in [0, 255], 1 / std per channel after "
+                "normalisation)",
+                stacklevel=4,
+            )
 
 
 def _refuse_inference_mode() -> None:

@@ -116,7 +116,8 @@ class OutputConstraint:
             if ((index[:, dim] < -size) | (index[:, dim] >= size)).any():
                 raise ValueError(
                     f"target {self.target!r} is out of range for model output of shape "
-                    f"{tuple(output.shape)}: accepted indices are 0..{size - 1}"
+                    f"{tuple(output.shape)}: accepted indices are -{size}..{size - 1} "
+                    "(negative ones count from the end, as in Captum)"
                 )
 
     def select(self, output: Tensor, examples: slice, n_draws: int) -> Tensor:

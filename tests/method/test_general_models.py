@@ -170,3 +170,20 @@ def test_inspect_masks_reports_sites_and_the_cost_of_masking_alone() -> None:
     assert float(harsh.sites[0].switched_off.min()) > 0 and torch.all(harsh.output_change > 0)
     table = str(harsh)
     assert "bn1" in table and "switched off" in table and "output change" in table
+
+
+def test_negative_targets_count_from_the_end(tiny_cnn: TinyCNN, images: Tensor) -> None:
+    explainer = NoiseMaskAttribution(tiny_cnn)
+    last = explainer.attribute(images, target=-1, n_steps=3, seed=0, tolerance=0.01)
+    torch.testing.assert_close(
+        last, explainer.attribute(images, target=2, n_steps=3, seed=0, tolerance=0.01)
+    )
+
+
+def test_inputs_far_outside_the_noise_range_warn(half_blind: HalfBlindLinear) -> None:
+    pixels = torch.rand(1, 1, 4, 4) * 255
+    with pytest.warns(UserWarning, match=r"noise_scale in the inputs' units"):
+        NoiseMaskAttribution(half_blind).attribute(pixels, n_steps=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        NoiseMaskAttribution(half_blind).attribute(pixels, n_steps=1, noise_scale=255.0)

@@ -41,7 +41,7 @@ def _preset(**fields: object) -> Preset:
         ({"noise_scale": (1.0, 2.0)}, ValueError, "a tuple with one per input"),
         ({"internal_batch_size": 0}, ValueError, "internal_batch_size must be a positive int"),
         ({"seed": "1"}, TypeError, "seed must be an int, a torch.Generator or None"),
-        ({"target": 3}, ValueError, r"out of range .* accepted indices are 0..2"),
+        ({"target": 3}, ValueError, r"out of range .* accepted indices are -3..2"),
         ({"target": -4}, ValueError, "out of range"),
         ({"target": [0, 1]}, ValueError, "one entry per example"),
         ({"target": 1.5}, TypeError, "target must be None, an int"),

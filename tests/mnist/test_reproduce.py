@@ -52,7 +52,8 @@ def test_reproduce_end_to_end(tmp_path: Path) -> None:
     for name in ("figure6.png", "comparison.png", "summary.json", "summary.md"):
         assert (config.out / name).stat().st_size > 0
     written = json.loads((config.out / "summary.json").read_text())
-    assert written["digits"] == [0, 1] and set(written["claim"]) == {
+    assert isinstance(written["claim_reproduced"], bool) and "threads" in written["machine"]
+    assert written["labels"] == [0, 1] and set(written["claim"]) == {
         "far_background_non_contributing",
         "stroke_contributing",
     }
