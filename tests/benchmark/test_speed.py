@@ -22,6 +22,7 @@ def test_cli_bench_speed_needs_its_reference(
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
 def test_cli_bench_speed_times_the_methods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         "captum_noisemask.benchmark.speed.prepare_mnist",

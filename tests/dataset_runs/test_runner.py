@@ -153,6 +153,7 @@ def test_two_gloo_processes_equal_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
 def test_cli_under_torchrun_equals_one_process(tmp_path: Path) -> None:
     from support import write_mnist_dir
 
