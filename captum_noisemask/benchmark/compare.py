@@ -130,7 +130,7 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     """
     say: Callable[..., None] = functools.partial(print, flush=True) if log else (lambda *a: None)
     started = time.perf_counter()
-    setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache)
+    setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache, say)
     model = setup.trained.model
     say(f"model: held-out accuracy {setup.trained.accuracy:.2%}")
     digits = setup.test_set.subset(slice(0, config.n_digits))

