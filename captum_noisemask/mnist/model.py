@@ -11,7 +11,7 @@ class PaperCNN(nn.Module):
     r"""Two 5x5 conv layers (each ReLU + 2x2 max-pool), a ReLU fc layer, 10 logits.
 
     The paper fixes the layer structure (conv-conv-fc-fc with ReLU); the
-    widths here are small so that the network trains in about a minute on a
+    widths here are small so that the network trains in under a minute on a
     2-core CPU and the paper preset stays affordable.
 
     Args:

@@ -143,7 +143,8 @@ def _paper_estimate(model: torch.nn.Module, images: Tensor) -> str:
     seconds = (time.perf_counter() - start) / 20 * PAPER.n_steps
     return (
         f"paper preset: {PAPER.n_steps:,} Adam steps x N = {PAPER.n_samples} draws for "
-        f"{images.shape[0]} digits; estimated {seconds / 60:.0f} min on this machine"
+        f"{images.shape[0]} digits; estimated {seconds / 60:.0f} min on this machine "
+        f"({seconds / images.shape[0]:.0f} s per digit)"
     )
 
 

@@ -144,3 +144,12 @@ def test_cli_out_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "--out", str(tmp_path / "f")])
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_cli_out_that_cannot_be_created_fails_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--out", str(tmp_path / "f" / "figs")])
+    assert "cannot write there" in capsys.readouterr().err
