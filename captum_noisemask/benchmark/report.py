@@ -18,7 +18,7 @@ _PIXEL_FLIPPING = [
 _OTHER = [
     ("infidelity ↓", "infidelity"),
     ("max-sensitivity ↓", "max_sensitivity"),
-    ("randomisation |ρ| ↓", "randomisation_abs_spearman"),
+    ("randomisation abs(ρ) ↓", "randomisation_abs_spearman"),
     ("ρ of signed maps", "randomisation_spearman_signed"),
     ("localisation AUROC ↑", "localisation_auroc"),
 ]
@@ -27,7 +27,7 @@ _OTHER = [
 _README = [
     *_PIXEL_FLIPPING,
     ("localisation AUROC ↑", "localisation_auroc"),
-    ("randomisation |ρ| ↓", "randomisation_abs_spearman"),
+    ("randomisation abs(ρ) ↓", "randomisation_abs_spearman"),
 ]
 #: The lines around the generated table in README.md.
 README_MARKERS = (
@@ -54,7 +54,8 @@ def result_tables(results: dict[str, Any]) -> dict[str, tuple[str, Table]]:
         "robustness": ("Robustness, sanity and localisation", _metric_table(metrics, _OTHER)),
         "cost": ("Cost", _cost_table(metrics)),
         "randomisation": (
-            "Cascading randomisation: |Spearman ρ| of |map| vs the trained model's, per stage",
+            "Cascading randomisation: absolute Spearman ρ of the maps' magnitudes vs the "
+            "trained model's, per stage",
             _stage_table(results["randomisation"]),
         ),
     }
