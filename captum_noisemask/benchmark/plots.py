@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +41,31 @@ def plot_curves(
 
 
 def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
-    """Spearman correlation with the trained model's maps as layers are randomised."""
+    """Absolute Spearman ρ with the trained model's maps as layers are randomised.
+
+    A stage where most of a method's maps are constant has no score (the
+    tables read "degenerate"): its point is left out, not drawn as a value.
+    """
     fig, ax = plt.subplots(figsize=(9, 4.2))
     for name, per_stage in stages.items():
         labels = list(per_stage)
-        means = [per_stage[s]["mean"] for s in labels]
+        means = [_defined_mean(per_stage[s]) for s in labels]
         ax.plot(range(len(labels)), means, marker="o", label=name, **_line(name))
     ax.set_xticks(range(len(labels)), [f"+{s.split('+')[-1]}" for s in labels])
     ax.set_xlabel("layers re-initialised, from the output down (cumulative)")
-    ax.set_ylabel("Spearman of |map| vs trained model's")
+    ax.set_ylabel("absolute Spearman ρ of |map|\nvs the trained model's")
+    ax.set_title("missing points: most maps constant, no score (see the table)", fontsize=9)
     ax.axhline(0, color="gray", lw=0.8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _defined_mean(summary: dict[str, float]) -> float:
+    undefined = summary.get("undefined", 0)
+    return math.nan if undefined * 2 > summary["n"] + undefined else summary["mean"]
 
 
 #: One colour per method in every evaluation figure.
