@@ -92,7 +92,7 @@ def test_per_channel_noise_scale_is_applied_per_channel() -> None:
             return x[:, 1].flatten(1).sum(1, keepdim=True).repeat(1, 2) * torch.tensor([1.0, -1.0])
 
     x = torch.zeros(1, 3, 2, 2)
-    explainer = NoiseMaskAttribution(ReadsChannel(), thresholds={})
+    explainer = NoiseMaskAttribution(ReadsChannel().eval(), thresholds={})
     # Noise only on the unread channels: every pixel tolerates full noise.
     silent = torch.tensor([1.0, 1e-6, 1.0]).view(3, 1, 1)
     scaled = explainer.attribute(x, noise_scale=silent, tolerance=0.1, **QUICK)
