@@ -104,8 +104,9 @@ def max_sensitivity(
             perturb_func=perturb,
             perturb_radius=radius,
             n_perturb_samples=n_perturb_samples,
-            # Captum then explains one perturbation of the whole chunk per call.
-            max_examples_per_batch=size,
+            # Captum then explains one perturbation of the whole chunk per call (the last
+            # chunk may be shorter: Captum warns when this exceeds chunk x samples).
+            max_examples_per_batch=len(inputs[start : start + size]),
             target=target[start : start + size],
             **(explanation_kwargs or {}),
         )
