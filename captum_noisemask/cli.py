@@ -122,7 +122,6 @@ def _speed_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reference", type=Path, default=PAPER_MAPS, help="paper-preset reference maps (.npz)"
     )
-    parser.add_argument("--memory-probe", nargs=2, type=int, help=argparse.SUPPRESS)
 
 
 def _shared_options(command: argparse.ArgumentParser, digits: int | None, digits_help: str) -> None:

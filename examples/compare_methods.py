@@ -20,4 +20,4 @@ results = explain_all(methods, images, labels)
 print(f"{'method':<24}{'s / image':>10}{'map range':>22}")
 for name, result in results.items():
     low, high = float(result.maps.min()), float(result.maps.max())
-    print(f"{name:<24}{result.seconds_per_image:>10.4f}{low:>11.3g} .. {high:<8.3g}")
+    print(f"{name:<24}{result.cost.seconds_per_image:>10.4f}{low:>11.3g} .. {high:<8.3g}")

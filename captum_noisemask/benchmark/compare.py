@@ -27,6 +27,7 @@ from .._utils.labelled import LabelledImages
 from .._utils.machine import device_name
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation import (
+    INFIDELITY_PERTURBATIONS,
     PerturbationCurve,
     cascading_randomisation,
     deletion_curve,
@@ -204,7 +205,9 @@ def _evaluate(
         scores[key] = _summary(curve.area())
         curves[key] = curve.probabilities.mean(0).tolist()
     curves["fractions"] = curve.fractions.tolist()
-    scores["infidelity"] = _summary(infidelity_score(model, images, maps, labels, seed=config.seed))
+    for perturbation in INFIDELITY_PERTURBATIONS:
+        infidelities = infidelity_score(model, images, maps, labels, perturbation, seed=config.seed)
+        scores[f"infidelity_{perturbation}"] = _summary(infidelities)
     few = slice(0, config.n_sensitivity)
     scores["max_sensitivity"] = _summary(
         max_sensitivity(

@@ -16,7 +16,8 @@ _PIXEL_FLIPPING = [
     ("LeRF ↑ noise", "lerf_uniform"),
 ]
 _OTHER = [
-    ("infidelity ↓", "infidelity"),
+    ("infidelity ↓ noisy baseline", "infidelity_noisy_baseline"),
+    ("infidelity ↓ square removal", "infidelity_square_removal"),
     ("max-sensitivity ↓", "max_sensitivity"),
     ("randomisation abs(ρ) ↓", "randomisation_abs_spearman"),
     ("ρ of signed maps", "randomisation_spearman_signed"),

@@ -27,9 +27,6 @@ import argparse
 import dataclasses
 import functools
 import json
-import resource
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,10 +35,12 @@ from typing import Any
 import numpy as np
 import torch
 from captum.attr import Occlusion, Saliency
+from torch import Tensor
 
 from .._utils.machine import device_name
 from .._utils.paths import PAPER_MAPS
 from ..attribution import NoiseMaskAttribution
+from ..evaluation.cost import measure_cost
 from ..mnist.model import PaperCNN
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..presets import FAITHFUL, FAST, PAPER, Preset
@@ -61,7 +60,11 @@ __all__ = [
 
 
 def _timed(fn: Callable[[], object], device: str, repeats: int = 3) -> float:
-    """Best wall time of ``repeats`` calls, in seconds (after one warm-up)."""
+    """Best wall time of ``repeats`` calls, in seconds (after one warm-up).
+
+    Only for ``paper-cost``'s per-step ratio (a difference of two run lengths);
+    whole calls are measured by ``measure_cost``.
+    """
     fn()
     best = float("inf")
     for _ in range(repeats):
@@ -144,13 +147,15 @@ def _reference_digit_maps(
 ) -> tuple[np.ndarray, float]:
     """``preset``'s maps ``w`` of the reference digits, and the seconds the call took."""
     images = setup.test_set.images[torch.from_numpy(reference["test_indices"])].to(device)
-    _sync(device)
-    start = time.perf_counter()
-    maps = NoiseMaskAttribution(setup.trained.model).attribute(
-        images, preset=preset, highlight="non_contributing", seed=seed
+    maps, cost = measure_cost(
+        lambda: NoiseMaskAttribution(setup.trained.model).attribute(
+            images, preset=preset, highlight="non_contributing", seed=seed
+        ),
+        setup.trained.model,
+        len(images),
+        device,
     )
-    _sync(device)
-    return maps[:, 0].cpu().numpy(), time.perf_counter() - start
+    return maps[:, 0].cpu().numpy(), cost.seconds_per_image * len(images)
 
 
 def _overlap(ours: np.ndarray, theirs: np.ndarray) -> dict:
@@ -210,8 +215,13 @@ def schedules(setup: MnistSetup, device: str, fixture: Path = PAPER_MAPS) -> dic
     return {"schedules": rows}
 
 
-def time_per_image(setup: MnistSetup, device: str, n_digits: int = 8) -> dict:
-    """Fast preset against Occlusion (4x4, stride 2) and Saliency, same digits, same process."""
+def time_per_image(setup: MnistSetup, device: str, n_digits: int = 16) -> dict:
+    """Fast preset against Occlusion (4x4, stride 2) and Saliency, same digits, same process.
+
+    Each method explains ``n_digits`` digits in one call (``compare``'s chunk
+    size), measured by :func:`~captum_noisemask.evaluation.measure_cost` after
+    one warm-up call, as ``compare`` measures its cost table.
+    """
     model = setup.trained.model
     images = setup.test_set.images[:n_digits].to(device)
     labels = setup.test_set.labels[:n_digits].to(device)
@@ -222,7 +232,10 @@ def time_per_image(setup: MnistSetup, device: str, n_digits: int = 8) -> dict:
         ),
         "saliency": lambda: Saliency(model).attribute(images, target=labels),
     }
-    seconds = {name: _timed(fn, device) / n_digits for name, fn in methods.items()}
+    seconds = {
+        name: measure_cost(fn, model, n_digits, device, warm_up=True)[1].seconds_per_image
+        for name, fn in methods.items()
+    }
     return {
         "digits_per_call": n_digits,
         "seconds_per_image": seconds,
@@ -266,23 +279,24 @@ def batch_throughput(setup: MnistSetup, device: str, faithful_steps: int = 40) -
     """
     model = setup.trained.model
     explainer = NoiseMaskAttribution(model)
+
+    def seconds_per_image(call: Callable[[], Tensor], n: int, warm_up: bool = False) -> float:
+        return measure_cost(call, model, n, device, warm_up)[1].seconds_per_image
+
     by_batch = {}
     for n in (1, 8, 64):
         images = setup.test_set.images[:n].to(device)
-        repeats = 3 if n < 64 else 1
-        call = (lambda batch: lambda: explainer.attribute(batch, seed=0))(images)
-        by_batch[str(n)] = _timed(call, device, repeats) / n
+        call = functools.partial(explainer.attribute, images, seed=0)
+        by_batch[str(n)] = seconds_per_image(call, n, warm_up=n < 64)
     images = setup.test_set.images[:8].to(device)
     shortened = FAITHFUL.replace(n_steps=faithful_steps)
     by_internal_batch = {
-        str(ibs): _timed(
+        str(ibs): seconds_per_image(
             functools.partial(
                 explainer.attribute, images, preset=shortened, seed=0, internal_batch_size=ibs
             ),
-            device,
-            repeats=1,
+            len(images),
         )
-        / len(images)
         * (FAITHFUL.n_steps / faithful_steps)
         for ibs in (None, 128)
     }
@@ -293,57 +307,51 @@ def batch_throughput(setup: MnistSetup, device: str, faithful_steps: int = 40) -
 
 
 def memory(device: str) -> dict:
-    """Peak RSS of one attribute call, each configuration in a fresh process."""
+    """Peak memory of one ``attribute`` call (1 digit, 3 steps) by ``n_samples``.
+
+    Measured by :func:`~captum_noisemask.evaluation.measure_cost`: the call's
+    peak above the memory in use when it starts. An untrained PaperCNN has the
+    same activation sizes as the trained one.
+    """
+    torch.manual_seed(0)
+    model, image = PaperCNN().eval().to(device), torch.rand(1, 1, 28, 28, device=device)
+    explainer = NoiseMaskAttribution(model)
     rows = []
     for n_samples in (256, 1024, 4096):
         for ibs in (None, 64):
-            probe = [
-                sys.executable,
-                "-m",
-                __name__,
-                "--memory-probe",
-                str(n_samples),
-                str(ibs or 0),
-            ]
-            peak = float(subprocess.run(probe, capture_output=True, text=True, check=True).stdout)
+            call = functools.partial(
+                explainer.attribute,
+                image,
+                n_samples=n_samples,
+                n_steps=3,
+                internal_batch_size=ibs,
+                seed=0,
+            )
+            peak = measure_cost(call, model, 1, device)[1].peak_memory_mib
             rows.append({"n_samples": n_samples, "internal_batch_size": ibs, "peak_mib": peak})
     return {"peak_memory": rows}
-
-
-def _memory_probe(n_samples: int, ibs: int) -> None:
-    # An untrained PaperCNN has the same activation sizes; skipping data loading and training
-    # keeps the process's earlier peak below what attribute itself needs.
-    torch.manual_seed(0)
-    model, image = PaperCNN().eval(), torch.rand(1, 1, 28, 28)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    NoiseMaskAttribution(model).attribute(
-        image, n_samples=n_samples, n_steps=3, internal_batch_size=ibs or None, seed=0
-    )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print((peak - base) / 1024)  # ru_maxrss is KiB on Linux: growth during the call, MiB
 
 
 def paper_batch(setup: MnistSetup, device: str, n_digits: int) -> dict:
     """Wall time of the full paper preset on ``n_digits`` digits in one call (for a GPU)."""
     images = setup.test_set.images[:n_digits].to(device)
     explainer = NoiseMaskAttribution(setup.trained.model)
-    _sync(device)
-    start = time.perf_counter()
-    explainer.attribute(images, preset="paper", seed=0, show_progress=True)
-    _sync(device)
-    seconds = time.perf_counter() - start
+    _, cost = measure_cost(
+        lambda: explainer.attribute(images, preset="paper", seed=0, show_progress=True),
+        setup.trained.model,
+        n_digits,
+        device,
+    )
     return {
         "digits": n_digits,
-        "seconds": seconds,
+        "seconds": cost.seconds_per_image * n_digits,
+        "peak_memory_mib": cost.peak_memory_mib,
         "forward_backward_passes": n_digits * 100 * 15_000,
     }
 
 
 def run(args: argparse.Namespace) -> dict:
     """Runs the chosen sections, prints each, writes the JSON; returns it."""
-    if args.memory_probe:
-        _memory_probe(*args.memory_probe)
-        return {}
     if {"agreement", "schedules"} & set(args.sections) and not args.reference.exists():
         raise ValueError(
             f"{args.reference}: no reference maps (run from a checkout, pass --reference, "

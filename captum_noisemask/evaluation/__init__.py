@@ -5,7 +5,8 @@ batch, and is deterministic under its ``seed``:
 
 - pixel flipping (:func:`deletion_curve` MoRF / LeRF, :func:`insertion_curve`)
   with a baseline or a uniform-noise removal operator;
-- Captum's infidelity and max-sensitivity (:func:`infidelity_score`,
+- infidelity (Yeh et al.'s noisy-baseline and square-removal perturbations) and
+  max-sensitivity, through Captum (:func:`infidelity_score`,
   :func:`max_sensitivity`);
 - the cascading model-randomisation sanity check (:func:`cascading_randomisation`);
 - ground-truth localisation on digits with a pasted distractor
@@ -29,7 +30,7 @@ from .pixel_flipping import (
 )
 from .randomisation import RandomisationResult, cascading_randomisation, spearman_per_example
 from .roar import ROAR_FRACTIONS, remove_top_fraction, roar
-from .robustness import infidelity_score, max_sensitivity
+from .robustness import INFIDELITY_PERTURBATIONS, infidelity_score, max_sensitivity
 
 __all__ = [
     "Cost",
@@ -40,6 +41,7 @@ __all__ = [
     "Removal",
     "cascading_randomisation",
     "deletion_curve",
+    "INFIDELITY_PERTURBATIONS",
     "infidelity_score",
     "insertion_curve",
     "max_sensitivity",

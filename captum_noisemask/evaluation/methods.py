@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import time
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +21,10 @@ from captum.attr import (
 from torch import Tensor, nn
 
 from .._utils.compat import Alpha1_Beta0_Rule
+from .._utils.modules import model_of
 from ..attribution import NoiseMaskAttribution
 from ..presets import Preset
+from .cost import Cost, measure_cost
 
 __all__ = [
     "Method",
@@ -73,10 +75,10 @@ class Method:
 
 @dataclass
 class ExplainedBatch:
-    """Maps ``(B, C, H, W)`` of one method and its wall time per image."""
+    """Maps ``(B, C, H, W)`` of one method and what they cost (:func:`measure_cost`)."""
 
     maps: Tensor
-    seconds_per_image: float
+    cost: Cost
 
 
 class RandomAttribution(Attribution):
@@ -180,13 +182,16 @@ def explain_all(
     labels: Tensor,
     on_method: Callable[[str], None] | None = None,
 ) -> dict[str, ExplainedBatch]:
-    """Runs every method on the same images and labels, timing each."""
+    """Runs every method on the same images and labels, measuring each with :func:`measure_cost`."""
     results = {}
     for method in methods:
         if on_method is not None:
             on_method(method.name)
-        start = time.perf_counter()
-        maps = method.explain(images, labels)
-        seconds = (time.perf_counter() - start) / images.shape[0]
-        results[method.name] = ExplainedBatch(maps, seconds)
+        maps, cost = measure_cost(
+            functools.partial(method.explain, images, labels),
+            model_of(method.attribution),
+            images.shape[0],
+            device=str(images.device),
+        )
+        results[method.name] = ExplainedBatch(maps, cost)
     return results

@@ -118,7 +118,7 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
         "held_out_accuracy": setup.trained.accuracy,
         "preset": config.preset,
         "labels": digits.labels.tolist(),
-        "seconds_per_image": {name: r.seconds_per_image for name, r in results.items()},
+        "seconds_per_image": {name: r.cost.seconds_per_image for name, r in results.items()},
         "claim": claim,
         "claim_definition": {
             "stroke_pixel": f"intensity > {STROKE_LEVEL}",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import torch
@@ -160,15 +162,29 @@ def test_deletion_works_on_flat_features() -> None:
 
 
 def test_infidelity_is_zero_for_the_exact_map_of_a_linear_model() -> None:
-    model = nn.Linear(6, 2, bias=False)
-    x = torch.rand(4, 6)
+    """Noisy baseline: f(x) - f(x - I) = w . I, so w is exact; square removal with a 0/1
+    indicator I: the change is the sum of w * x over the square, so w * x is exact."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(36, 2, bias=False))
+    x = torch.rand(4, 1, 6, 6)
     target = torch.tensor([0, 1, 0, 1])
-    exact = model.weight.detach()[target]  # f(x) - f(x - I) = w . I exactly
-    noise = torch.rand(4, 6, generator=torch.Generator().manual_seed(1))
-    perfect = infidelity_score(model, x, exact, target)
-    assert float(perfect.abs().max()) < 1e-8  # float32 rounding
-    assert float(infidelity_score(model, x, noise, target).min()) > 1e-4
-    assert torch.equal(perfect, infidelity_score(model, x, exact, target))  # seeded
+    weights = model[1].weight.detach()[target].view(4, 1, 6, 6)
+    noise = torch.rand(4, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    for perturbation, exact in (("noisy_baseline", weights), ("square_removal", weights * x)):
+        kwargs = {"perturbation": perturbation, "largest_square": 3}
+        perfect = infidelity_score(model, x, exact, target, **kwargs)
+        assert float(perfect.abs().max()) < 1e-8  # float32 rounding
+        assert float(infidelity_score(model, x, noise, target, **kwargs).min()) > 1e-4
+        assert torch.equal(perfect, infidelity_score(model, x, exact, target, **kwargs))  # seeded
+    # The exact map of one perturbation is not the other's (x is not constant).
+    assert float(infidelity_score(model, x, weights, target, "square_removal").min()) > 1e-4
+
+
+def test_infidelity_refuses_an_unknown_perturbation_and_non_images() -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    with pytest.raises(ValueError, match="noisy_baseline"):
+        infidelity_score(model, torch.rand(1, 1, 2, 2), torch.rand(1, 1, 2, 2), torch.zeros(1), "x")
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        infidelity_score(model, torch.rand(1, 4), torch.rand(1, 4), torch.zeros(1))
 
 
 def test_max_sensitivity_separates_a_stable_map_from_a_random_one() -> None:
@@ -298,6 +314,26 @@ def test_measure_cost_counts_model_evaluations(tiny_cnn: TinyCNN, images: Tensor
         assert cost.seconds_per_image > 0
         assert cost.peak_memory_mib is None or cost.peak_memory_mib >= 0
     assert not tiny_cnn._forward_hooks
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux peak counters")
+def test_measure_cost_sees_memory_that_an_earlier_call_freed() -> None:
+    """A call that reuses memory a bigger earlier call freed still reports its own peak."""
+    counted = nn.Identity()
+
+    def allocate(mib: int) -> Callable[[], Tensor]:
+        def explain() -> Tensor:
+            blocks = [torch.ones(2**18) for _ in range(mib)]  # 1 MiB each: heap, not mmap
+            return counted(blocks[-1][:1])
+
+        return explain
+
+    big = measure_cost(allocate(256), counted, n_examples=1)[1].peak_memory_mib
+    small = measure_cost(allocate(64), counted, n_examples=1)[1].peak_memory_mib
+    nothing = measure_cost(lambda: counted(torch.zeros(1)), counted, n_examples=1)[1]
+    assert big is not None and small is not None and nothing.peak_memory_mib is not None
+    assert big >= 250 and 60 <= small <= 80
+    assert nothing.peak_memory_mib < 2
 
 
 def test_model_of_sees_through_wrappers(tiny_cnn: TinyCNN) -> None:
