@@ -89,6 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="time the fast and paper presets against Occlusion and Saliency; write JSON",
     )
     _speed_options(speed_)
+    loc = commands.add_parser(
+        "bench-localisation",
+        formatter_class=formatter,
+        help="train CNNs on a pattern-among-distractors task and score how well each method "
+        "finds the pattern (pointing game, top-64 in box); write results.md/.json",
+    )
+    loc.add_argument("--out", type=Path, required=True, help="output directory")
+    loc.add_argument("--sizes", type=int, nargs="+", default=[64, 128], help="image sides")
+    loc.add_argument(
+        "--images",
+        type=int,
+        nargs="+",
+        default=[32, 12],
+        help="held-out images explained: one count per size, or one for every size",
+    )
+    loc.add_argument("--quick", action="store_true", help="one small size (a smoke test)")
+    loc.add_argument("--seed", type=int, default=0, help="seeds data, training and methods")
     return parser
 
 
@@ -159,13 +176,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "bench-speed":
+    if args.command == "bench-localisation":
+        problem = _unwritable(args.out)
+        if problem:
+            parser.error(f"--out {args.out}: {problem}")
+    elif args.command != "bench-speed":
         _check_shared_options(parser, args)
     commands: dict[str, Callable[[argparse.Namespace], object]] = {
         "reproduce": _reproduce,
         "compare": _compare,
         "explain-dataset": explain_dataset,
         "bench-speed": _bench_speed,
+        "bench-localisation": _bench_localisation,
     }
     try:
         commands[args.command](args)
@@ -228,6 +250,24 @@ def _compare(args: argparse.Namespace) -> None:
         show_progress=not args.no_progress,
     )
     compare(config.quick() if args.quick else config)
+
+
+def _bench_localisation(args: argparse.Namespace) -> None:
+    from .benchmark.pattern_localisation import LocalisationConfig, run
+
+    for size in args.sizes:
+        if size < 32:
+            raise ValueError(f"--sizes: every size must be at least 32, got {size}")
+    counts = args.images * len(args.sizes) if len(args.images) == 1 else args.images
+    if len(counts) != len(args.sizes) or min(counts) < 1:
+        raise ValueError(
+            f"--images: one positive count per size ({len(args.sizes)}) or one for all, "
+            f"got {args.images}"
+        )
+    config = LocalisationConfig(
+        out=args.out, sizes=tuple(args.sizes), n_test=tuple(counts), seed=args.seed
+    )
+    run(config.quick() if args.quick else config)
 
 
 def explain_dataset(args: argparse.Namespace) -> None:

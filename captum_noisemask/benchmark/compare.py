@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import time
 import warnings
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from ..evaluation import (
     roc_auc_per_example,
 )
 from ..evaluation.methods import Method, RandomAttribution, standard_methods
+from ..evaluation.summary import summarise
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..mnist.training import TrainingConfig, load_or_train, train_and_test
 from ..presets import Preset, resolve_preset
@@ -202,14 +202,14 @@ def _evaluate(
     curves: dict[str, list[float]] = {}
     for key, kind, removal, _ in CURVES:
         curve = _curve(model, images, maps, labels, kind, removal, config)
-        scores[key] = _summary(curve.area())
+        scores[key] = summarise(curve.area())
         curves[key] = curve.probabilities.mean(0).tolist()
     curves["fractions"] = curve.fractions.tolist()
     for perturbation in INFIDELITY_PERTURBATIONS:
         infidelities = infidelity_score(model, images, maps, labels, perturbation, seed=config.seed)
-        scores[f"infidelity_{perturbation}"] = _summary(infidelities)
+        scores[f"infidelity_{perturbation}"] = summarise(infidelities)
     few = slice(0, config.n_sensitivity)
-    scores["max_sensitivity"] = _summary(
+    scores["max_sensitivity"] = summarise(
         max_sensitivity(
             method.attribution.attribute,
             images[few],
@@ -274,7 +274,7 @@ def _randomisation(
     result = cascading_randomisation(trained, explain, images, labels, seed=config.seed)
 
     def per_stage(scores: Tensor) -> dict[str, dict[str, float]]:
-        return {stage: _summary(row) for stage, row in zip(result.stages, scores, strict=True)}
+        return {stage: summarise(row) for stage, row in zip(result.stages, scores, strict=True)}
 
     # |rho| of the magnitudes is the headline: an anti-correlated map has not become independent.
     return per_stage(result.spearman), per_stage(result.spearman_abs.abs())
@@ -314,7 +314,7 @@ def _paper_preset(
     rows: dict[str, Any] = {}
     for name, maps in (("NoiseMask, fast preset", fast), ("NoiseMask, paper preset", paper)):
         rows[name] = {
-            key: _summary(
+            key: summarise(
                 _curve(
                     setup.trained.model, digits.images, maps, digits.labels, kind, removal, config
                 ).area()
@@ -374,23 +374,10 @@ def _localisation(
     for method in _methods(model, config):
         torch.manual_seed(config.seed)
         maps = method.explain(task.digits.images, task.digits.labels, config.chunk_size)
-        scores[method.name] = _summary(
+        scores[method.name] = summarise(
             roc_auc_per_example(maps.sum(1), task.used[:, 0], task.ignored[:, 0])
         )
     return scores
-
-
-def _summary(values: Tensor) -> dict[str, float]:
-    """Mean and the half-width of its 95% confidence interval (normal approximation).
-
-    NaN values (rank correlations of constant maps) are left out of the mean
-    and counted in ``"undefined"``.
-    """
-    finite = values[torch.isfinite(values)].double()
-    n = int(finite.numel())
-    mean = float(finite.mean()) if n else math.nan
-    half = 1.96 * float(finite.std()) / math.sqrt(n) if n > 1 else math.nan
-    return {"mean": mean, "ci95": half, "n": n, "undefined": int(values.numel()) - n}
 
 
 def _jsonable(value: Any) -> Any:
