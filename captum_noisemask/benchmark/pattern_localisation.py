@@ -16,6 +16,7 @@ intervals. It writes ``results.json`` and ``results.md``.
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import time
@@ -174,7 +175,10 @@ def run(config: LocalisationConfig) -> dict[str, Any]:
     results["seconds"] = time.perf_counter() - started
     (config.out / "results.json").write_text(json.dumps(results, indent=2))
     (config.out / "results.md").write_text(markdown_report(results))
-    say(f"wrote results.json and results.md to {config.out}")
+    for side, rows in result_tables(results).items():
+        with open(config.out / f"table_{side}.csv", "w", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+    say(f"wrote results.json, results.md and table_<size>.csv to {config.out}")
     return results
 
 
@@ -214,6 +218,24 @@ def _one_size(
     }
 
 
+def result_tables(results: dict[str, Any]) -> dict[str, list[list[str]]]:
+    """Per image size, the table's rows (the first is the header)."""
+    tables = {}
+    for size, run_ in results["sizes"].items():
+        rows = [["method", "pointing game ↑", "top-64 in box ↑", "constant maps"]]
+        for name, s in run_["methods"].items():
+            rows.append(
+                [
+                    name,
+                    _cell(s["pointing_game"]),
+                    _cell(s["top_64_in_box"]),
+                    str(s["constant_maps"]),
+                ]
+            )
+        tables[size] = rows
+    return tables
+
+
 def markdown_report(results: dict[str, Any]) -> str:
     """``results.md``: one table per image size."""
     lines = [
@@ -225,7 +247,8 @@ def markdown_report(results: dict[str, Any]) -> str:
         "shared fairly. Cost is measured by `compare` and `bench-speed`, not here. "
         "Command: `captum-noisemask bench-localisation`.",
     ]
-    for size, run_ in results["sizes"].items():
+    for size, rows in result_tables(results).items():
+        run_ = results["sizes"][size]
         lines += [
             "",
             f"## {size} x {size}",
@@ -234,13 +257,10 @@ def markdown_report(results: dict[str, Any]) -> str:
             f"{run_['training_seconds']:.0f} s); {run_['n_explained']} images explained; "
             f"the 8x8 box covers {run_['box_share']:.2%} of the image (a constant map's score).",
             "",
-            "| method | pointing game ↑ | top-64 in box ↑ | constant maps |",
-            "| --- | --- | --- | --- |",
+            "| " + " | ".join(rows[0]) + " |",
+            "| " + " | ".join("---" for _ in rows[0]) + " |",
+            *("| " + " | ".join(row) + " |" for row in rows[1:]),
         ]
-        for name, s in run_["methods"].items():
-            cells = [_cell(s["pointing_game"]), _cell(s["top_64_in_box"])]
-            cells.append(str(s["constant_maps"]))
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

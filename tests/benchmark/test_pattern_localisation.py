@@ -34,6 +34,8 @@ def test_benchmark_writes_every_method_for_every_size(tmp_path: Path) -> None:
             assert scores[key]["n"] == run_32["n_explained"]
     report = (tmp_path / "results.md").read_text()
     assert "## 32 x 32" in report and report.count("| Random |") == 1
+    table = (tmp_path / "table_32.csv").read_text().splitlines()
+    assert table[0].startswith("method,pointing game") and len(table) == 1 + len(names)
 
 
 def test_cli_refuses_a_size_too_small_before_training(
