@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -64,6 +65,24 @@ def check_number(name: str, value: object, minimum: float, inclusive: bool) -> N
     ok = value >= minimum if inclusive else value > minimum
     if not math.isfinite(value) or not ok:
         raise ValueError(f"{name} must be a finite number {bound} {minimum}, got {value}")
+
+
+def tolerance_path(path: object) -> tuple[float, ...] | None:
+    """``None``, or a non-empty sequence of finite, positive, increasing multipliers."""
+    if path is None:
+        return None
+    if isinstance(path, (str, bytes)) or not hasattr(path, "__iter__"):
+        raise TypeError(
+            f"tolerance_path must be a sequence of increasing positive numbers, got {path!r}"
+        )
+    factors = tuple(path)  # type: ignore[call-overload]
+    if not factors:
+        raise ValueError("tolerance_path must hold at least one multiplier, got an empty one")
+    for index, factor in enumerate(factors):
+        check_number(f"tolerance_path[{index}]", factor, 0.0, inclusive=False)
+    if any(b <= a for a, b in itertools.pairwise(factors)):
+        raise ValueError(f"tolerance_path must increase strictly, got {factors}")
+    return tuple(float(f) for f in factors)
 
 
 def check_betas(betas: object) -> None:

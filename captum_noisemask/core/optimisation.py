@@ -23,7 +23,18 @@ from .mask_units import MaskUnits
 from .noise import UniformNoise
 from .objective import OutputConstraint
 
-__all__ = ["NoisyForward", "HingeEstimate", "NoiseLevels", "optimise_noise_levels"]
+__all__ = [
+    "NoisyForward",
+    "HingeEstimate",
+    "NoiseLevels",
+    "optimise_noise_levels",
+    "optimise_along_tolerances",
+    "CONTINUATION_STEPS",
+]
+
+#: Each later point of a tolerance path runs this fraction of the preset's steps,
+#: starting from the previous point's levels.
+CONTINUATION_STEPS = 1 / 3
 
 
 @dataclass
@@ -168,14 +179,20 @@ class NoiseLevels:
         maps (tuple[Tensor, ...]): Noise levels ``w`` in [0, 1], one map per
                     input, broadcastable to it.
         n_rows_evaluated (int): Noisy rows sent through the model.
+        params (tuple[Tensor, ...]): The layout's parameters the maps come
+                    from (where a continuation starts).
     """
 
     maps: tuple[Tensor, ...]
     n_rows_evaluated: int
+    params: tuple[Tensor, ...]
 
 
 def optimise_noise_levels(
-    problem: NoisyForward, settings: Preset, show_progress: bool = False
+    problem: NoisyForward,
+    settings: Preset,
+    show_progress: bool = False,
+    initial: tuple[Tensor, ...] | None = None,
 ) -> NoiseLevels:
     r"""Minimises ``E(w) = hinge(w) - mean(w)`` with Adam, projecting onto [0, 1].
 
@@ -192,12 +209,18 @@ def optimise_noise_levels(
         problem (NoisyForward): The hinge term, ready to evaluate.
         settings (Preset): Steps, learning rates, betas, start value.
         show_progress (bool, optional): Show a progress bar. Default: False
+        initial (tuple[Tensor, ...], optional): Parameters to start from
+                    (copied) instead of ``settings.init`` everywhere.
 
     Returns:
         *NoiseLevels*: the maps and the number of model rows evaluated.
     """
     first = problem.inputs[0]
-    params = problem.layout.initial(settings.init, first.dtype, first.device)
+    params = (
+        problem.layout.initial(settings.init, first.dtype, first.device)
+        if initial is None
+        else tuple(p.detach().clone() for p in initial)
+    )
     # d(-mean(w))/d params: every value of an example's maps (all inputs together) counts once.
     mean_grad = problem.layout.mean_gradient()
     adam = ProjectedAdam(params, settings.betas)
@@ -214,7 +237,56 @@ def optimise_noise_levels(
             for square, variance in zip(squares, estimate.draw_variance, strict=True):
                 square.add_(variance, alpha=1.0 / emulated)
         adam.step(grads, squares, _learning_rate(settings, step))
-    return NoiseLevels(problem.layout.maps(params, slice(None)), problem.n_rows_evaluated)
+    return NoiseLevels(problem.layout.maps(params, slice(None)), problem.n_rows_evaluated, params)
+
+
+def optimise_along_tolerances(
+    problem: NoisyForward,
+    settings: Preset,
+    factors: tuple[float, ...],
+    show_progress: bool = False,
+) -> NoiseLevels:
+    r"""The mean of the levels learnt at the tolerances ``factor * a``, a graded map.
+
+    A single tolerance gives a near-binary map: a pixel either tolerates the
+    noise or not. Over a path of increasing tolerances a pixel that still
+    resists noise at a large tolerance is more contributing than one that
+    resists only a small one, so the mean over the path ranks the
+    contributing pixels. The first point runs ``settings``; every later one
+    starts from the previous point's levels (noise levels grow with the
+    tolerance, so it starts close) and runs :data:`CONTINUATION_STEPS` of the
+    steps on the same schedule.
+
+    Args:
+        problem (NoisyForward): The hinge term; its tolerance is scaled per
+                    point and restored afterwards.
+        settings (Preset): The first point's optimisation.
+        factors (tuple[float, ...]): Increasing multipliers of the tolerance.
+        show_progress (bool, optional): One progress bar per point. Default: False
+
+    Returns:
+        *NoiseLevels*: the mean maps; ``params`` are the last point's.
+    """
+    base = problem.constraint.tolerance
+    later = settings.replace(n_steps=max(1, round(settings.n_steps * CONTINUATION_STEPS)))
+    totals: tuple[Tensor, ...] | None = None
+    params: tuple[Tensor, ...] | None = None
+    try:
+        for index, factor in enumerate(factors):
+            problem.constraint.tolerance = base * factor
+            stage = settings if index == 0 else later
+            result = optimise_noise_levels(problem, stage, show_progress, initial=params)
+            params = result.params
+            totals = (
+                result.maps
+                if totals is None
+                else tuple(t + m for t, m in zip(totals, result.maps, strict=True))
+            )
+    finally:
+        problem.constraint.tolerance = base
+    assert totals is not None and params is not None
+    maps = tuple(t / len(factors) for t in totals)
+    return NoiseLevels(maps, problem.n_rows_evaluated, params)
 
 
 def _learning_rate(settings: Preset, step: int) -> float:

@@ -1,0 +1,73 @@
+"""The graded map over a path of tolerances (``tolerance_path``)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from captum_noisemask import FAST, NoiseMaskAttribution
+from captum_noisemask.core.optimisation import CONTINUATION_STEPS
+
+
+def _two_strengths() -> nn.Linear:
+    """Output 0 reads features 0-3 with weight 40 and 4-7 with weight 8; 8-11 not at all."""
+    model = nn.Linear(12, 2, bias=False).eval()
+    with torch.no_grad():
+        model.weight.zero_()
+        model.weight[0, :4] = 40.0
+        model.weight[0, 4:8] = 8.0
+    return model
+
+
+def test_the_path_ranks_what_one_tolerance_ties() -> None:
+    explainer = NoiseMaskAttribution(_two_strengths())
+    x = torch.rand(2, 12, generator=torch.Generator().manual_seed(0))
+    plain = explainer.attribute(x, seed=0)
+    graded = explainer.attribute(x, seed=0, tolerance_path=(1, 4, 16))
+    strong, weak, unused = slice(0, 4), slice(4, 8), slice(8, 12)
+    # One tolerance: both groups are "contributing" (values within a few hundredths).
+    assert float(plain[:, strong].min() - plain[:, weak].max()) < 0.05
+    # Over the path the weak group gives way first: a clear gap opens.
+    assert float(graded[:, strong].min() - graded[:, weak].max()) > 0.1
+    assert float(graded[:, weak].min()) > 0.5
+    assert torch.equal(graded[:, unused], torch.zeros(2, 4))
+
+
+def test_a_one_point_path_is_the_plain_map_and_later_points_cost_a_third() -> None:
+    model = _two_strengths()
+    rows = [0]
+    model.register_forward_hook(lambda _m, args, _o: rows.__setitem__(0, rows[0] + len(args[0])))
+    explainer = NoiseMaskAttribution(model)
+    x = torch.rand(1, 12, generator=torch.Generator().manual_seed(1))
+    plain = explainer.attribute(x, seed=0)
+    plain_rows, rows[0] = rows[0], 0
+    assert torch.equal(explainer.attribute(x, seed=0, tolerance_path=[1.0]), plain)
+    rows[0] = 0
+    explainer.attribute(x, seed=0, tolerance_path=(1, 2, 4))
+    later_steps = round(FAST.n_steps * CONTINUATION_STEPS)
+    assert rows[0] == plain_rows + 2 * later_steps * FAST.n_samples
+
+
+@pytest.mark.parametrize(
+    ("path", "error", "message"),
+    [
+        ((), ValueError, "at least one"),
+        ((1, 1), ValueError, "increase strictly"),
+        ((2, 1), ValueError, "increase strictly"),
+        ((1, -2), ValueError, r"tolerance_path\[1\]"),
+        ((1, float("nan")), ValueError, r"tolerance_path\[1\]"),
+        ("12", TypeError, "sequence"),
+        (3, TypeError, "sequence"),
+    ],
+)
+def test_bad_paths_are_refused(path: object, error: type[Exception], message: str) -> None:
+    explainer = NoiseMaskAttribution(_two_strengths())
+    with pytest.raises(error, match=message):
+        explainer.attribute(torch.rand(1, 12), tolerance_path=path, n_steps=1)  # type: ignore[arg-type]
+
+
+def test_a_path_has_no_single_convergence_delta() -> None:
+    explainer = NoiseMaskAttribution(_two_strengths())
+    with pytest.raises(ValueError, match="return_convergence_delta"):
+        explainer.attribute(torch.rand(1, 12), tolerance_path=(1, 2), return_convergence_delta=True)
