@@ -182,7 +182,9 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
 
 
 def _methods(model: nn.Module, config: CompareConfig) -> list[Method]:
-    return standard_methods(model, config.preset, config.seed, include_random=True)
+    return standard_methods(
+        model, config.preset, config.seed, include_random=True, include_graded=True
+    )
 
 
 def _evaluate(
@@ -265,7 +267,7 @@ def _randomisation(
 
     def explain(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
         overrides = {}
-        if scale_tolerance and method.name == "NoiseMask":
+        if scale_tolerance and isinstance(method.attribution, NoiseMaskAttribution):
             with torch.no_grad():
                 ratio = float(model(x).std() / trained_spread)
             overrides["tolerance"] = resolve_preset(config.preset).tolerance * ratio

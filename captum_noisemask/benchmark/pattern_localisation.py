@@ -5,13 +5,14 @@ Usage::
     captum-noisemask bench-localisation --out benchmarks/results/localisation
 
 For each image size (64 and 128 by default) it trains a small CNN with
-BatchNorm and in-place ReLUs on :func:`~captum_noisemask.evaluation.patterns.make_pattern_task`
-images (a class pattern among distractor shapes), explains held-out images
-the network classifies correctly with NoiseMask (fast preset; with a relative
-tolerance; on a 4x4 grid) and Occlusion, SmoothGrad, Integrated Gradients,
-Saliency and a Random map, and scores every map with the pointing game and the
-share of its top-64 pixels inside the pattern's box, with 95% confidence
-intervals. It writes ``results.json`` and ``results.md``.
+BatchNorm and in-place ReLUs on
+:func:`~captum_noisemask.evaluation.patterns.make_pattern_task` images (a class
+pattern among distractor shapes), explains held-out images the network
+classifies correctly with NoiseMask (fast preset; graded over a path of
+tolerances; with a relative tolerance; on a 4x4 grid) and Occlusion,
+SmoothGrad, Integrated Gradients, Saliency and a Random map, and scores every
+map with the pointing game and the share of its top-64 pixels inside the
+pattern's box, with 95% confidence intervals. It writes ``results.json`` and ``results.md``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from torch import Tensor, nn
 
 from .._utils.machine import device_name
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
-from ..evaluation.methods import Method, RandomAttribution
+from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttribution
 from ..evaluation.patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from ..evaluation.summary import summarise
 from ..feature_masks import grid_feature_mask
@@ -118,11 +119,17 @@ def train_pattern_cnn(
 def pattern_methods(
     model: nn.Module, size: int, seed: int = 0, n_steps: int | None = None
 ) -> list[Method]:
-    """The line-up: three NoiseMask settings, four Captum methods and a Random map."""
+    """The line-up: four NoiseMask settings, four Captum methods and a Random map."""
     grid = grid_feature_mask(size, size, 4)
     noisemask: dict[str, Any] = {"seed": seed, "highlight": "contributing", "n_steps": n_steps}
     return [
         Method("NoiseMask", NoiseMaskAttribution(model), noisemask, sign="positive"),
+        Method(
+            "NoiseMask (graded)",
+            NoiseMaskAttribution(model),
+            {**noisemask, "tolerance_path": GRADED_TOLERANCE_PATH},
+            sign="positive",
+        ),
         Method(
             "NoiseMask (relative tolerance 0.1)",
             NoiseMaskAttribution(model),

@@ -32,6 +32,7 @@ __all__ = [
     "DeepTaylorLRP",
     "RandomAttribution",
     "standard_methods",
+    "GRADED_TOLERANCE_PATH",
     "explain_all",
 ]
 
@@ -132,30 +133,38 @@ class DeepTaylorLRP(LRP):
         return super().attribute(*args, **kwargs)
 
 
+#: The benchmarks' graded NoiseMask variant: maps at 1, 2, 4 and 8 times the tolerance,
+#: averaged (``tolerance_path`` of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`).
+GRADED_TOLERANCE_PATH = (1.0, 2.0, 4.0, 8.0)
+
+
 def standard_methods(
     model: nn.Module,
     preset: str | Preset = "fast",
     seed: int = 0,
     show_progress: bool = False,
     include_random: bool = False,
+    include_graded: bool = False,
 ) -> list[Method]:
     """NoiseMask and the methods the paper compares with, plus three common baselines.
 
-    ``include_random`` appends a :class:`RandomAttribution` (for the evaluation
-    benchmark; figures leave it out).
+    ``include_random`` appends a :class:`RandomAttribution` and ``include_graded``
+    adds ``"NoiseMask (graded)"`` after NoiseMask (:data:`GRADED_TOLERANCE_PATH`),
+    for the evaluation benchmark; figures leave both out.
     """
-    methods = [
-        Method(
-            "NoiseMask",
-            NoiseMaskAttribution(model),
-            {
-                "preset": preset,
-                "seed": seed,
-                "highlight": "contributing",
-                "show_progress": show_progress,
-            },
-            sign="positive",
-        ),
+    noisemask = {
+        "preset": preset,
+        "seed": seed,
+        "highlight": "contributing",
+        "show_progress": show_progress,
+    }
+    methods = [Method("NoiseMask", NoiseMaskAttribution(model), noisemask, sign="positive")]
+    if include_graded:
+        graded = {**noisemask, "tolerance_path": GRADED_TOLERANCE_PATH}
+        methods.append(
+            Method("NoiseMask (graded)", NoiseMaskAttribution(model), graded, sign="positive")
+        )
+    methods += [
         Method("Saliency", Saliency(model), {"abs": True}),
         Method(
             "SmoothGrad",

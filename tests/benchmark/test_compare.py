@@ -64,6 +64,7 @@ def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]
     metrics = results["metrics"]
     assert list(metrics) == [
         "NoiseMask",
+        "NoiseMask (graded)",
         "Saliency",
         "SmoothGrad",
         "Deep Taylor (LRP z+)",

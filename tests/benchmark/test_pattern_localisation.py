@@ -26,7 +26,12 @@ def test_benchmark_writes_every_method_for_every_size(tmp_path: Path) -> None:
     run_32 = results["sizes"]["32"]
     assert run_32["n_explained"] <= 3 and run_32["box_share"] == 64 / 32**2
     names = list(run_32["methods"])
-    assert names[:3] == ["NoiseMask", "NoiseMask (relative tolerance 0.1)", "NoiseMask (4x4 grid)"]
+    assert names[:4] == [
+        "NoiseMask",
+        "NoiseMask (graded)",
+        "NoiseMask (relative tolerance 0.1)",
+        "NoiseMask (4x4 grid)",
+    ]
     assert names[-1] == "Random"
     for scores in run_32["methods"].values():
         for key in ("pointing_game", "top_64_in_box"):
