@@ -12,7 +12,9 @@ classifies correctly with NoiseMask (fast preset; graded over a path of
 tolerances; with a relative tolerance; on a 4x4 grid) and Occlusion,
 SmoothGrad, Integrated Gradients, Saliency and a Random map, and scores every
 map with the pointing game and the share of its top-64 pixels inside the
-pattern's box, with 95% confidence intervals. It writes ``results.json`` and ``results.md``.
+pattern's box, with 95% confidence intervals. It writes ``results.json``,
+``results.md``, one ``table_<size>.csv`` per size (the docs' tables) and
+``examples_<size>.png`` (maps of three images).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttributio
 from ..evaluation.patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from ..evaluation.summary import summarise
 from ..feature_masks import grid_feature_mask
+from .plots import plot_pattern_maps
 
 __all__ = ["PatternCNN", "LocalisationConfig", "train_pattern_cnn", "pattern_methods", "run"]
 
@@ -185,7 +188,7 @@ def run(config: LocalisationConfig) -> dict[str, Any]:
     for side, rows in result_tables(results).items():
         with open(config.out / f"table_{side}.csv", "w", newline="") as handle:
             csv.writer(handle).writerows(rows)
-    say(f"wrote results.json, results.md and table_<size>.csv to {config.out}")
+    say(f"wrote results.json, results.md, table_<size>.csv and examples_<size>.png to {config.out}")
     return results
 
 
@@ -202,7 +205,7 @@ def _one_size(
         correct = (model(test.data.images).argmax(1) == test.data.labels).nonzero()[:, 0]
     chosen = correct[:n_test]
     images, labels, boxes = test.data.images[chosen], test.data.labels[chosen], test.boxes[chosen]
-    scores = {}
+    scores, shown = {}, {}
     with warnings.catch_warnings(), torch.random.fork_rng():
         warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
         warnings.filterwarnings("ignore", category=DegenerateMapWarning)
@@ -210,12 +213,14 @@ def _one_size(
             say(f"  {method.name}")
             torch.manual_seed(config.seed)
             maps = method.explain(images, labels, 8)
+            shown[method.name] = maps[:3]
             magnitude = maps.abs()  # signed methods: evidence either way
             scores[method.name] = {
                 "pointing_game": summarise(pointing_game(magnitude, boxes)),
                 "top_64_in_box": summarise(top_k_in_box(magnitude, boxes)),
                 "constant_maps": int((maps.flatten(1).std(1) == 0).sum()),
             }
+    plot_pattern_maps(images[:3], boxes[:3], shown, config.out / f"examples_{size}.png")
     return {
         "accuracy": accuracy,
         "training_seconds": training_seconds,

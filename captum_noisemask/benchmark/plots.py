@@ -1,4 +1,4 @@
-"""Figures of the evaluation benchmark: pixel-flipping curves and the randomisation check."""
+"""Figures of the benchmarks: pixel-flipping curves, the randomisation check, pattern maps."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never opens a window
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["plot_curves", "plot_randomisation"]
+__all__ = ["plot_curves", "plot_randomisation", "plot_pattern_maps"]
 
 
 def plot_curves(
@@ -90,3 +90,41 @@ def _line(name: str) -> dict[str, Any]:
         "lw": 2.5 if base == "NoiseMask" else 1.2,
         "ls": "--" if variant else "-",
     }
+
+
+def plot_pattern_maps(
+    images: Any, boxes: Any, maps: dict[str, Any], path: Path, n_images: int = 3
+) -> None:
+    """The first ``n_images`` images with the pattern's box, and every method's map of them.
+
+    Each map is shown by magnitude, scaled to its own maximum (the scores read
+    ranks, not units).
+    """
+    n_images = min(n_images, len(images))
+    columns = 1 + len(maps)
+    fig, axes = plt.subplots(
+        n_images, columns, figsize=(1.6 * columns, 1.75 * n_images), squeeze=False
+    )
+    for row in range(n_images):
+        top, left, bottom, right = (int(v) for v in boxes[row])
+        panels = [("input", images[row, 0])] + [
+            (name, m[row].abs().sum(0)) for name, m in maps.items()
+        ]
+        for col, (name, panel) in enumerate(panels):
+            ax = axes[row, col]
+            peak = float(panel.max()) or 1.0
+            shown = panel.detach().cpu().numpy()
+            ax.imshow(shown, cmap="gray" if col == 0 else "viridis", vmin=0, vmax=peak)
+            ax.add_patch(
+                plt.Rectangle(
+                    (left - 0.5, top - 0.5), right - left, bottom - top, fill=False, color="red"
+                )
+            )
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(name.replace(" (", "\n("), fontsize=8)
+    fig.suptitle("Red box: the class pattern; maps by magnitude, each scaled to its maximum")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

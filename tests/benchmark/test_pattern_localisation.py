@@ -39,6 +39,7 @@ def test_benchmark_writes_every_method_for_every_size(tmp_path: Path) -> None:
             assert scores[key]["n"] == run_32["n_explained"]
     report = (tmp_path / "results.md").read_text()
     assert "## 32 x 32" in report and report.count("| Random |") == 1
+    assert (tmp_path / "examples_32.png").stat().st_size > 0
     table = (tmp_path / "table_32.csv").read_text().splitlines()
     assert table[0].startswith("method,pointing game") and len(table) == 1 + len(names)
 
