@@ -307,8 +307,8 @@ class MaskUnits:
 
     Args:
         sites (list[MaskSite]): Every ReLU-family call, in execution order.
-        keep (list[Tensor or None]): Per site, a 0/1 tensor of the site's
-                    clean input shape ``(B, ...)`` (0 marks a unit to
+        keep (list[Tensor or None]): Per site, a bool tensor of the site's
+                    clean input shape ``(B, ...)`` (False marks a unit to
                     silence), or ``None`` for a site left unmasked.
     """
 
@@ -322,6 +322,9 @@ class MaskUnits:
         self.keep = keep
         self.switched_off = switched_off or [None] * len(keep)
         self._examples = slice(None)
+        # Row-aligned masks by (site, first example, last example, rows): built once per
+        # chunk shape, reused by every step.
+        self._row_masks: dict[tuple[int, int | None, int | None, int], Tensor] = {}
 
     @property
     def sites(self) -> list[MaskSite]:
@@ -330,7 +333,7 @@ class MaskUnits:
 
     @property
     def masks(self) -> list[Tensor]:
-        """The 0/1 masks of :attr:`sites`, same order."""
+        """The bool masks of :attr:`sites` (False: silenced), same order."""
         return [k for k in self.keep if k is not None]
 
     @classmethod
@@ -388,7 +391,7 @@ class MaskUnits:
                 if key is not None:
                     used.add(key)
             sites.append(MaskSite(name, producer, activation, threshold))
-            keep.append(None if threshold is None else (x > threshold).to(x.dtype))
+            keep.append(None if threshold is None else x > threshold)
             switched_off.append(
                 None
                 if threshold is None
@@ -434,21 +437,16 @@ class MaskUnits:
                     "the model ran more ReLU-family calls than on the clean input; mask "
                     "units need the same control flow in every pass (pass thresholds={})"
                 )
-            keep = self.keep[index]
-            if keep is None:
+            if self.keep[index] is None:
                 return func(*args, **kwargs)
             x = args[0]
-            keep = keep[self._examples]
-            if x.shape[1:] != keep.shape[1:] or x.shape[0] % keep.shape[0]:
-                raise RuntimeError(
-                    f"mask site {self.all_sites[index].name} recorded shape "
-                    f"{tuple(keep.shape[1:])} but the noisy pass gave {tuple(x.shape[1:])}"
-                )
+            keep = self._mask_for_rows(index, x)
             if _in_place(func, args, kwargs):
-                x.unflatten(0, (-1, keep.shape[0])).mul_(keep)
+                # On x itself, not a view of it: an in-place op on a view would make
+                # autograd copy the whole gradient back into x (CopySlices) every pass.
+                x.mul_(keep)
                 return func(*args, **kwargs)
-            masked = (x.unflatten(0, (-1, keep.shape[0])) * keep).flatten(0, 1)
-            return func(masked, *args[1:], **kwargs)
+            return func(x * keep, *args[1:], **kwargs)
 
         with _ReluCalls(silence):
             yield
@@ -457,6 +455,23 @@ class MaskUnits:
                 "the model ran fewer ReLU-family calls than on the clean input; mask "
                 "units need the same control flow in every pass (pass thresholds={})"
             )
+
+    def _mask_for_rows(self, index: int, x: Tensor) -> Tensor:
+        """Site ``index``'s mask for the rows of ``x`` (sample-major draws of the examples)."""
+        keep = self.keep[index]
+        assert keep is not None
+        keep = keep[self._examples]
+        if x.shape[1:] != keep.shape[1:] or x.shape[0] % keep.shape[0]:
+            raise RuntimeError(
+                f"mask site {self.all_sites[index].name} recorded shape "
+                f"{tuple(keep.shape[1:])} but the noisy pass gave {tuple(x.shape[1:])}"
+            )
+        if keep.shape[0] == 1:
+            return keep  # broadcasts over the draws
+        key = (index, self._examples.start, self._examples.stop, x.shape[0])
+        if key not in self._row_masks:
+            self._row_masks[key] = keep.repeat(x.shape[0] // keep.shape[0], *[1] * (x.dim() - 1))
+        return self._row_masks[key]
 
     @contextmanager
     def for_examples(self, examples: slice) -> Iterator[None]:
