@@ -25,12 +25,13 @@ SPEED_SECTIONS = [
     "agreement",
     "time",
     "paper-cost",
+    "resnet-step",
     "batch",
     "memory",
     "schedules",
     "paper-batch",
 ]
-DEFAULT_SPEED_SECTIONS = SPEED_SECTIONS[:5]
+DEFAULT_SPEED_SECTIONS = SPEED_SECTIONS[:6]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,7 @@
 
 Usage (``python benchmarks/speed.py`` is the same from a checkout)::
 
-    captum-noisemask bench-speed          # CPU, the first five sections, ~5 minutes on 2 cores
+    captum-noisemask bench-speed          # CPU, the first six sections (minutes on 2 cores)
     captum-noisemask bench-speed --paper-batch 64 --device cuda --sections paper-batch
 
 Sections:
@@ -14,6 +14,8 @@ Sections:
 - ``paper-cost``: paper preset time per step, implied time per image, and the step's
   overhead over a bare forward+backward of the same noisy batch (gradient w.r.t. the
   input only);
+- ``resnet-step``: the same overhead for the fast preset's 16-row step on ResNet-18 at
+  112x112 (random weights, an ImageNet-normalised image);
 - ``batch``: fast-preset throughput at 1, 8, 64 digits per call, and the faithful
   preset's with and without ``internal_batch_size=128``;
 - ``memory``: peak memory as ``n_samples`` grows, with and without ``internal_batch_size``;
@@ -44,6 +46,7 @@ from ..evaluation.cost import measure_cost
 from ..mnist.model import PaperCNN
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..presets import FAITHFUL, FAST, PAPER, Preset
+from .architectures import build
 from .reference import load_paper_maps
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "schedules",
     "time_per_image",
     "paper_cost",
+    "resnet_step",
     "batch_throughput",
     "memory",
     "paper_batch",
@@ -62,8 +66,8 @@ __all__ = [
 def _timed(fn: Callable[[], object], device: str, repeats: int = 3) -> float:
     """Best wall time of ``repeats`` calls, in seconds (after one warm-up).
 
-    Only for ``paper-cost``'s per-step ratio (a difference of two run lengths);
-    whole calls are measured by ``measure_cost``.
+    Only for the per-step ratios of ``paper-cost`` and ``resnet-step`` (differences
+    of run lengths); whole calls are measured by ``measure_cost``.
     """
     fn()
     best = float("inf")
@@ -246,16 +250,47 @@ def time_per_image(setup: MnistSetup, device: str, n_digits: int = 16) -> dict:
 
 def paper_cost(setup: MnistSetup, device: str, steps: int = 60) -> dict:
     """Paper preset per-step time, implied per-image time, and step overhead."""
-    model = setup.trained.model
     image = setup.test_set.images[:1].to(device)
+    cost = _step_cost(setup.trained.model, image, PAPER, device, steps)
+    return {**cost, "implied_seconds_per_image": cost["seconds_per_step"] * PAPER.n_steps}
+
+
+def resnet_step(device: str, size: int = 112, steps: int = 6) -> dict:
+    """Fast-preset step overhead on ResNet-18 (random weights, one normalised RGB image)."""
+    model = build("resnet18").to(device)
+    std = torch.tensor([0.229, 0.224, 0.225], device=device).view(3, 1, 1)
+    mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(3, 1, 1)
+    generator = torch.Generator().manual_seed(0)
+    image = (torch.rand(1, 3, size, size, generator=generator).to(device) - mean) / std
+    cost = _step_cost(model, image, FAST, device, steps, noise_scale=1 / std)
+    return {"model": "resnet18", "image_size": size, **cost}
+
+
+def _step_cost(
+    model: torch.nn.Module,
+    image: Tensor,
+    preset: Preset,
+    device: str,
+    steps: int,
+    noise_scale: float | Tensor = 1.0,
+) -> dict:
+    """One step's time against a bare forward+backward of the same number of noisy rows.
+
+    The step time is the difference of two run lengths, which removes the
+    per-call setup (clean pass, masks). The bare pass takes the gradient with
+    respect to the input only, as the step does.
+    """
     explainer = NoiseMaskAttribution(model)
 
     def run(n_steps: int) -> Callable[[], object]:
-        return lambda: explainer.attribute(image, preset="paper", n_steps=n_steps, seed=0)
+        return lambda: explainer.attribute(
+            image, preset=preset, n_steps=n_steps, seed=0, noise_scale=noise_scale
+        )
 
-    # The difference of two run lengths removes the per-call setup (clean pass, masks).
     per_step = (_timed(run(2 * steps), device) - _timed(run(steps), device)) / steps
-    noisy = (image + torch.rand(100, 1, 28, 28, device=device) * 0.5).requires_grad_()
+    rows = preset.n_samples * image.shape[0]
+    noise = torch.rand(rows, *image.shape[1:], generator=torch.Generator().manual_seed(0))
+    noisy = (image + noise.to(device) * 0.5).requires_grad_()
 
     def bare() -> None:
         for _ in range(steps):
@@ -263,8 +298,8 @@ def paper_cost(setup: MnistSetup, device: str, steps: int = 60) -> dict:
 
     bare_step = _timed(bare, device) / steps
     return {
+        "rows_per_step": rows,
         "seconds_per_step": per_step,
-        "implied_seconds_per_image": per_step * 15_000,
         "bare_forward_backward_seconds": bare_step,
         "step_overhead": per_step / bare_step,
     }
@@ -373,6 +408,7 @@ def run(args: argparse.Namespace) -> dict:
         "schedules": lambda: schedules(setup, args.device, args.reference),
         "time": lambda: time_per_image(setup, args.device),
         "paper-cost": lambda: paper_cost(setup, args.device),
+        "resnet-step": lambda: resnet_step(args.device),
         "batch": lambda: batch_throughput(setup, args.device),
         "memory": lambda: memory(args.device),
         "paper-batch": lambda: paper_batch(setup, args.device, args.paper_batch),
