@@ -25,7 +25,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,34 +162,43 @@ def pattern_methods(
 
 
 def run(config: LocalisationConfig) -> dict[str, Any]:
-    """Trains, explains and scores every size; writes ``results.json`` and ``results.md``."""
+    """Trains, explains and scores every size; writes the files after each size.
+
+    Sizes already in ``config.out/results.json`` from a run with the same
+    training settings and seed are kept, so sizes can be run one at a time.
+    """
     say: Callable[..., None] = (
         functools.partial(print, flush=True) if config.show_progress else (lambda *a: None)
     )
-    config.out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    results: dict[str, Any] = {
-        # As JSON reads it back: the path as text, the sizes as a list.
-        "config": json.loads(json.dumps(asdict(config), default=str)),
-        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
-        "sizes": {},
-    }
     if len(config.n_test) != len(config.sizes):
         raise ValueError(
             f"n_test needs one count per size: {len(config.sizes)} sizes, "
             f"{len(config.n_test)} counts"
         )
+    config.out.mkdir(parents=True, exist_ok=True)
+    settings = {"n_train": config.n_train, "epochs": config.epochs, "seed": config.seed}
+    results: dict[str, Any] = {"settings": settings, "sizes": {}}
+    earlier_path = config.out / "results.json"
+    if earlier_path.exists():
+        earlier = json.loads(earlier_path.read_text())
+        if earlier.get("settings") == settings:
+            results["sizes"] = earlier["sizes"]
+    started = time.perf_counter()
     for size, n_test in zip(config.sizes, config.n_test, strict=True):
         say(f"[{time.perf_counter() - started:6.0f} s] {size}x{size}: training")
         results["sizes"][str(size)] = _one_size(size, n_test, config, say)
-    results["seconds"] = time.perf_counter() - started
-    (config.out / "results.json").write_text(json.dumps(results, indent=2))
-    (config.out / "results.md").write_text(markdown_report(results))
-    for side, rows in result_tables(results).items():
-        with open(config.out / f"table_{side}.csv", "w", newline="") as handle:
-            csv.writer(handle).writerows(rows)
+        results["sizes"] = dict(sorted(results["sizes"].items(), key=lambda kv: int(kv[0])))
+        _write(results, config.out)
     say(f"wrote results.json, results.md, table_<size>.csv and examples_<size>.png to {config.out}")
     return results
+
+
+def _write(results: dict[str, Any], out: Path) -> None:
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.md").write_text(markdown_report(results))
+    for side, rows in result_tables(results).items():
+        with open(out / f"table_{side}.csv", "w", newline="") as handle:
+            csv.writer(handle).writerows(rows)
 
 
 def _one_size(
@@ -222,6 +231,8 @@ def _one_size(
             }
     plot_pattern_maps(images[:3], boxes[:3], shown, config.out / f"examples_{size}.png")
     return {
+        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "seconds": time.perf_counter() - start,
         "accuracy": accuracy,
         "training_seconds": training_seconds,
         "n_explained": len(chosen),
@@ -253,10 +264,9 @@ def markdown_report(results: dict[str, Any]) -> str:
     lines = [
         "# Localisation of a known pattern among distractors",
         "",
-        f"Machine: {results['machine']}; {results['seconds']:.0f} s in all. Cells: mean ± "
-        "half-width of the 95% confidence interval over the explained images (held-out, "
-        "correctly classified). Maps are read by magnitude, summed over channels; ties are "
-        "shared fairly. Cost is measured by `compare` and `bench-speed`, not here. "
+        "Cells: mean ± half-width of the 95% confidence interval over the explained images "
+        "(held-out, correctly classified). Maps are read by magnitude, summed over channels; "
+        "ties are shared fairly. Cost is measured by `compare` and `bench-speed`, not here. "
         "Command: `captum-noisemask bench-localisation`.",
     ]
     for size, rows in result_tables(results).items():
@@ -265,8 +275,9 @@ def markdown_report(results: dict[str, Any]) -> str:
             "",
             f"## {size} x {size}",
             "",
-            f"Classifier accuracy {run_['accuracy']:.1%} (trained in "
-            f"{run_['training_seconds']:.0f} s); {run_['n_explained']} images explained; "
+            f"Machine: {run_['machine']}; {run_['seconds']:.0f} s for this size. Classifier "
+            f"accuracy {run_['accuracy']:.1%} (trained in {run_['training_seconds']:.0f} s); "
+            f"{run_['n_explained']} images explained; "
             f"the 8x8 box covers {run_['box_share']:.2%} of the image (a constant map's score).",
             "",
             "| " + " | ".join(rows[0]) + " |",

@@ -42,6 +42,12 @@ def test_benchmark_writes_every_method_for_every_size(tmp_path: Path) -> None:
     assert (tmp_path / "examples_32.png").stat().st_size > 0
     table = (tmp_path / "table_32.csv").read_text().splitlines()
     assert table[0].startswith("method,pointing game") and len(table) == 1 + len(names)
+    # A later run of another size keeps this one (same settings); other settings start afresh.
+    config.sizes, config.n_test = (40,), (2,)
+    assert list(run(config)["sizes"]) == ["32", "40"]
+    assert "## 32 x 32" in (tmp_path / "results.md").read_text()
+    config.seed = 1
+    assert list(run(config)["sizes"]) == ["40"]
 
 
 def test_cli_refuses_a_size_too_small_before_training(
