@@ -11,15 +11,22 @@ batch, and is deterministic under its ``seed``:
 - the cascading model-randomisation sanity check (:func:`cascading_randomisation`);
 - ground-truth localisation on digits with a pasted distractor
   (:func:`paste_distractors`, :func:`roc_auc_per_example`);
+- a localisation task with a known answer, a pattern among distractor shapes
+  (:func:`make_pattern_task`), scored by the pointing game and the share of the
+  top-k pixels in the pattern's box (:func:`pointing_game`, :func:`top_k_in_box`);
 - cost: time, model evaluations and peak memory per map (:func:`measure_cost`);
 - ROAR: retrain without the top-ranked pixels (:func:`roar`).
 
-``captum-noisemask compare`` runs them all (see :mod:`captum_noisemask.benchmark.compare`).
+``captum-noisemask compare`` runs them all on MNIST (see
+:mod:`captum_noisemask.benchmark.compare`); ``captum-noisemask bench-localisation``
+runs the pattern task (:mod:`captum_noisemask.benchmark.pattern_localisation`).
+Every table summarises a per-example score with :func:`summarise`.
 """
 
 from .._utils.modules import model_of
 from .cost import Cost, measure_cost
 from .localisation import DistractorDigits, paste_distractors, roc_auc_per_example
+from .patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from .pixel_flipping import (
     PerturbationCurve,
     Removal,
@@ -31,11 +38,13 @@ from .pixel_flipping import (
 from .randomisation import RandomisationResult, cascading_randomisation, spearman_per_example
 from .roar import ROAR_FRACTIONS, remove_top_fraction, roar
 from .robustness import INFIDELITY_PERTURBATIONS, infidelity_score, max_sensitivity
+from .summary import summarise
 
 __all__ = [
     "Cost",
     "ROAR_FRACTIONS",
     "DistractorDigits",
+    "PatternTask",
     "PerturbationCurve",
     "RandomisationResult",
     "Removal",
@@ -44,14 +53,18 @@ __all__ = [
     "INFIDELITY_PERTURBATIONS",
     "infidelity_score",
     "insertion_curve",
+    "make_pattern_task",
     "max_sensitivity",
     "measure_cost",
     "model_of",
     "paste_distractors",
+    "pointing_game",
     "rank_features",
     "removal_values",
     "remove_top_fraction",
     "roar",
     "roc_auc_per_example",
     "spearman_per_example",
+    "summarise",
+    "top_k_in_box",
 ]
