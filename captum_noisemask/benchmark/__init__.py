@@ -1,2 +1,3 @@
-"""The benchmark harness: the quality comparison (``compare``), its tables and plots, and the
-speed benchmark (``bench-speed``)."""
+"""The benchmark harness: the quality comparison (``compare``), its tables and plots, the
+localisation benchmark with a known answer (``bench-localisation``) and the speed benchmark
+(``bench-speed``)."""
