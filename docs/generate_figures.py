@@ -169,20 +169,21 @@ def performance_tables(results: Path, out: Path) -> None:
             for c in [d["paper-cost"]]
         ],
     )
-    step = cpu["resnet-step"]
-    _write(
-        out / "resnet_step.csv",
-        ["device", "rows per step", "seconds per step", "bare forward+backward (s)", "step / bare"],
-        [
+    if "resnet-step" in cpu:  # a section measured after the rest; absent from older files
+        step = cpu["resnet-step"]
+        _write(
+            out / "resnet_step.csv",
+            ["device", "rows per step", "seconds per step", "bare fwd+bwd (s)", "step / bare"],
             [
-                cpu["device"],
-                step["rows_per_step"],
-                f"{step['seconds_per_step']:.3f}",
-                f"{step['bare_forward_backward_seconds']:.3f}",
-                f"{step['step_overhead']:.2f}",
-            ]
-        ],
-    )
+                [
+                    cpu["device"],
+                    step["rows_per_step"],
+                    f"{step['seconds_per_step']:.3f}",
+                    f"{step['bare_forward_backward_seconds']:.3f}",
+                    f"{step['step_overhead']:.2f}",
+                ]
+            ],
+        )
     _write(
         out / "batch.csv",
         ["digits per call", "fast preset, seconds per image"],
