@@ -72,7 +72,11 @@ def measure_cost(
 
     Examples::
 
+        >>> import torch
+        >>> from torch import nn
         >>> from captum.attr import Saliency
+        >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        >>> images, labels = torch.rand(5, 1, 2, 2), torch.tensor([0, 1, 2, 0, 1])
         >>> maps, cost = measure_cost(
         ...     lambda: Saliency(model).attribute(images, target=labels), model, len(images)
         ... )
