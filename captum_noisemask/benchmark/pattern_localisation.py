@@ -125,25 +125,16 @@ def pattern_methods(
     """The line-up: four NoiseMask settings, four Captum methods and a Random map."""
     grid = grid_feature_mask(size, size, 4)
     noisemask: dict[str, Any] = {"seed": seed, "highlight": "contributing", "n_steps": n_steps}
+    variants: dict[str, dict[str, Any]] = {
+        "NoiseMask": {},
+        "NoiseMask (graded)": {"tolerance_path": GRADED_TOLERANCE_PATH},
+        "NoiseMask (relative tolerance 0.1)": {"relative_tolerance": 0.1},
+        "NoiseMask (4x4 grid)": {"feature_mask": grid},
+    }
     return [
-        Method("NoiseMask", NoiseMaskAttribution(model), noisemask, sign="positive"),
-        Method(
-            "NoiseMask (graded)",
-            NoiseMaskAttribution(model),
-            {**noisemask, "tolerance_path": GRADED_TOLERANCE_PATH},
-            sign="positive",
-        ),
-        Method(
-            "NoiseMask (relative tolerance 0.1)",
-            NoiseMaskAttribution(model),
-            {**noisemask, "relative_tolerance": 0.1},
-            sign="positive",
-        ),
-        Method(
-            "NoiseMask (4x4 grid)",
-            NoiseMaskAttribution(model),
-            {**noisemask, "feature_mask": grid},
-            sign="positive",
+        *(
+            Method(name, NoiseMaskAttribution(model), {**noisemask, **extra}, sign="positive")
+            for name, extra in variants.items()
         ),
         Method(
             "Occlusion (8x8, stride 4)",
