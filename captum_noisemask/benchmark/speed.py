@@ -41,12 +41,12 @@ from torch import Tensor
 
 from .._utils.machine import device_name
 from .._utils.paths import PAPER_MAPS
+from ..architectures import build
 from ..attribution import NoiseMaskAttribution
 from ..evaluation.cost import measure_cost
 from ..mnist.model import PaperCNN
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..presets import FAITHFUL, FAST, PAPER, Preset
-from .architectures import build
 from .reference import load_paper_maps
 
 __all__ = [

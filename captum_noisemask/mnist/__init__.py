@@ -1,1 +1,2 @@
-"""The paper's MNIST experiment: data, the CNN, training, set-up, figures and ``reproduce``."""
+"""The MNIST-layout experiments (the paper's MNIST, Fashion-MNIST): data, classifiers, training,
+set-up, figures and ``reproduce``."""

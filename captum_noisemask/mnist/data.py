@@ -6,6 +6,7 @@ Nothing here downloads: data is read from files already on disk.
 from __future__ import annotations
 
 import gzip
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,32 @@ import torch
 
 from .._utils.labelled import LabelledImages
 
-__all__ = ["IDXError", "read_idx", "load_idx_dir", "load_mnist_sample"]
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_PACKAGE",
+    "IDXError",
+    "find_fashion_mnist",
+    "load_idx_dir",
+    "load_mnist_sample",
+    "read_idx",
+]
+
+#: The Debian package that installs Fashion-MNIST in the IDX layout.
+FASHION_MNIST_PACKAGE = "dataset-fashion-mnist"
+
+#: Fashion-MNIST's class names, by label.
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 # IDX type codes (third byte of the magic number) -> numpy big-endian dtype.
 _IDX_DTYPES: dict[int, np.dtype] = {
@@ -110,6 +136,38 @@ def load_mnist_sample() -> LabelledImages:
         ) from error
     pixels, labels = mnist_data()
     return _to_digits(pixels.reshape(-1, 28, 28).astype(np.float32) / 255.0, labels)
+
+
+def find_fashion_mnist() -> Path:
+    """The directory where Debian's ``dataset-fashion-mnist`` package put the IDX files.
+
+    Asks ``dpkg -L`` for the package's files and returns the folder holding
+    ``train-images-idx3-ubyte[.gz]``.
+
+    Raises:
+        IDXError: the package is not installed (or there is no ``dpkg``); the
+                    message says how to install it, or to pass the files'
+                    directory instead.
+    """
+    how = (
+        f"install Debian's package with `apt-get install {FASHION_MNIST_PACKAGE}`, or pass "
+        "--data-dir DIR holding Fashion-MNIST's IDX files (train-images-idx3-ubyte.gz, ...)"
+    )
+    try:
+        listing = subprocess.run(
+            ["dpkg", "-L", FASHION_MNIST_PACKAGE], capture_output=True, text=True, check=True
+        ).stdout
+    except FileNotFoundError:
+        raise IDXError(f"Fashion-MNIST not found (no dpkg on this machine): {how}") from None
+    except subprocess.CalledProcessError:
+        raise IDXError(
+            f"Fashion-MNIST not found ({FASHION_MNIST_PACKAGE} is not installed): {how}"
+        ) from None
+    for line in listing.splitlines():
+        path = Path(line.strip())
+        if path.name.startswith(_IDX_FILES["train"][0]) and path.exists():
+            return path.parent
+    raise IDXError(f"{FASHION_MNIST_PACKAGE} is installed but holds no IDX files: {how}")
 
 
 def _find(directory: Path, name: str) -> Path:

@@ -1,4 +1,9 @@
-"""Figures of the reproduction: the paper's Figure 6 and the side-by-side comparison."""
+"""Figures of the reproduction: the paper's Figure 6 and the side-by-side comparison.
+
+A run's maps are saved first (:func:`save_maps`) and the figures drawn from
+that file (:func:`draw_figures`), so committed maps redraw the docs' figures
+without the data or the model.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,56 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never opens a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from captum.attr import visualization  # noqa: E402
 from matplotlib.cm import ScalarMappable  # noqa: E402
 from matplotlib.colors import Normalize  # noqa: E402
 from torch import Tensor  # noqa: E402
 
-from ..evaluation.methods import ExplainedBatch, Method  # noqa: E402
+__all__ = ["draw_figures", "plot_comparison", "plot_figure6", "save_maps"]
 
-__all__ = ["plot_figure6", "plot_comparison"]
+#: The method whose map :func:`plot_figure6` draws (as ``w = 1 - map``).
+NOISEMASK = "NoiseMask"
 
 
-def plot_figure6(images: Tensor, non_contribution: Tensor, labels: Tensor, path: Path) -> None:
-    """Pairs of columns: input | non-contribution map ``w`` (red = non-contributing)."""
+def save_maps(
+    path: Path,
+    images: Tensor,
+    class_names: list[str],
+    maps: dict[str, Tensor],
+    signs: dict[str, str],
+) -> None:
+    """Writes a run's images, class names and maps (``method -> (N, 1, H, W)``) to ``path``.
+
+    ``signs`` says, per method, how Captum's visualization reads its map
+    (``"positive"`` or ``"absolute_value"``). Maps are stored as float16.
+    """
+    np.savez_compressed(
+        path,
+        images=images.cpu().numpy().astype(np.float32),
+        class_names=np.array(class_names),
+        methods=np.array(list(maps)),
+        signs=np.array([signs[name] for name in maps]),
+        maps=np.stack([m.detach().cpu().numpy() for m in maps.values()]).astype(np.float16),
+    )
+
+
+def draw_figures(maps_path: Path, out: Path) -> None:
+    """Draws ``figure6.png`` and ``comparison.png`` into ``out`` from a :func:`save_maps` file."""
+    with np.load(maps_path) as saved:
+        images = torch.from_numpy(saved["images"])
+        names = [str(name) for name in saved["class_names"]]
+        methods = [str(name) for name in saved["methods"]]
+        signs = dict(zip(methods, (str(sign) for sign in saved["signs"]), strict=True))
+        maps = dict(zip(methods, torch.from_numpy(saved["maps"].astype(np.float32)), strict=True))
+    plot_figure6(images, 1.0 - maps[NOISEMASK], names, out / "figure6.png")
+    plot_comparison(images, names, maps, signs, out / "comparison.png")
+
+
+def plot_figure6(
+    images: Tensor, non_contribution: Tensor, class_names: list[str], path: Path
+) -> None:
+    """Pairs of columns: input (its class) | non-contribution map ``w`` (red = non-contributing)."""
     n = images.shape[0]
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
@@ -31,7 +74,7 @@ def plot_figure6(images: Tensor, non_contribution: Tensor, labels: Tensor, path:
     for i in range(n):
         ax_in, ax_map = axes[i // cols, 2 * (i % cols)], axes[i // cols, 2 * (i % cols) + 1]
         ax_in.imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
-        ax_in.set_title(f"input ({int(labels[i])})", fontsize=9)
+        ax_in.set_title(f"input ({class_names[i]})", fontsize=9)
         shown = ax_map.imshow(non_contribution[i, 0].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
         ax_map.set_title("non-contribution w", fontsize=9)
     fig.suptitle("Non-contributing pixels (red: w = 1, noise there leaves the outputs unchanged)")
@@ -43,28 +86,28 @@ def plot_figure6(images: Tensor, non_contribution: Tensor, labels: Tensor, path:
 
 def plot_comparison(
     images: Tensor,
-    labels: Tensor,
-    methods: list[Method],
-    results: dict[str, ExplainedBatch],
+    class_names: list[str],
+    maps: dict[str, Tensor],
+    signs: dict[str, str],
     path: Path,
 ) -> None:
-    """Rows = digits; columns = input, then each method, drawn by Captum's visualization.
+    """Rows = images (class on the left); columns = input, then each method (Captum's drawing).
 
     Every method gets the same colour map: Captum would draw NoiseMask's
     positive-only maps in greens and the absolute-value maps in blues, which
     reads as two kinds of result. Captum scales each map to its own maximum,
     so one colour bar (0 to 1) serves every panel.
     """
-    n, cols = images.shape[0], len(methods) + 1
+    n, cols = images.shape[0], len(maps) + 1
     fig, axes = plt.subplots(n, cols, figsize=(1.9 * cols + 0.6, 1.9 * n + 0.5), squeeze=False)
     for i in range(n):
         axes[i, 0].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
         axes[i, 0].axis("off")
         if i == 0:
             axes[i, 0].set_title("input", fontsize=10)
-        axes[i, 0].text(-4, 14, str(int(labels[i])), fontsize=11, va="center", ha="right")
-        for j, method in enumerate(methods, start=1):
-            attr = results[method.name].maps[i].permute(1, 2, 0).cpu().numpy()
+        axes[i, 0].text(-4, 14, class_names[i], fontsize=11, va="center", ha="right")
+        for j, (name, method_maps) in enumerate(maps.items(), start=1):
+            attr = method_maps[i].permute(1, 2, 0).cpu().numpy()
             ax = axes[i, j]
             if np.abs(attr).max() == 0:  # Captum cannot normalise an all-zero map
                 ax.imshow(np.zeros(attr.shape[:2]), cmap=_CMAP, vmin=0, vmax=1)
@@ -73,15 +116,15 @@ def plot_comparison(
                 visualization.visualize_image_attr(
                     attr,
                     method="heat_map",
-                    sign=method.sign,
+                    sign=signs[name],
                     cmap=_CMAP,
                     plt_fig_axis=(fig, ax),
                     use_pyplot=False,
                 )
             if i == 0:
-                ax.set_title(method.name, fontsize=10)
+                ax.set_title(name, fontsize=10)
     fig.suptitle(
-        "Attribution maps of the same digits (Captum's visualization; each map scaled to its "
+        "Attribution maps of the same images (Captum's visualization; each map scaled to its "
         "maximum)",
         fontsize=12,
     )

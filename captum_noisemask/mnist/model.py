@@ -1,10 +1,13 @@
-"""The paper's MNIST classifier: conv -> conv -> fc -> fc."""
+"""The classifiers trained on MNIST-layout data: the paper's CNN and a small BN-ResNet."""
 
 from __future__ import annotations
 
 from torch import Tensor, nn
 
-__all__ = ["PaperCNN"]
+from .._utils.choices import CLASSIFIERS
+from ..architectures import BasicBlock
+
+__all__ = ["CLASSIFIERS", "PaperCNN", "SmallResNet", "build_classifier"]
 
 
 class PaperCNN(nn.Module):
@@ -47,3 +50,58 @@ class PaperCNN(nn.Module):
         x = self.pool2(self.relu2(self.conv2(x)))
         x = self.relu3(self.fc1(x.flatten(1)))
         return self.fc2(x)
+
+
+class SmallResNet(nn.Module):
+    r"""A ResNet for 28x28 greyscale images: torchvision's blocks at a small width.
+
+    A 3x3 stem (conv -> BN -> in-place ReLU, no max-pool), three stages of one
+    :class:`~captum_noisemask.architectures.BasicBlock` each (widths
+    16, 32, 64; the last two halve the resolution, 28 -> 14 -> 7), global
+    average pooling, a linear layer. It has what the paper's CNN lacks and a
+    Captum user's network has: BatchNorm, in-place ReLUs and in-place
+    residual adds (``out += identity``). Each ReLU call has its own module
+    (torchvision reuses one per block), so Captum's DeepLift runs on it.
+
+    Args:
+        n_classes (int, optional): Number of outputs. Default: 10
+        widths (tuple[int, int, int], optional): Channels of the three stages.
+                    Default: (16, 32, 64)
+    """
+
+    def __init__(self, n_classes: int = 10, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, widths[0], 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = BasicBlock(widths[0], widths[0], separate_relus=True)
+        self.layer2 = BasicBlock(widths[0], widths[1], stride=2, separate_relus=True)
+        self.layer3 = BasicBlock(widths[1], widths[2], stride=2, separate_relus=True)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(widths[2], n_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Maps ``(B, 1, H, W)`` images in [0, 1] to ``(B, n_classes)`` logits."""
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+def build_classifier(name: str, image_size: tuple[int, int] = (28, 28)) -> nn.Module:
+    """A fresh classifier of one of :data:`CLASSIFIERS` for greyscale images of ``image_size``.
+
+    Raises:
+        ValueError: an unknown name.
+
+    Examples::
+
+        >>> import torch
+        >>> from captum_noisemask.mnist.model import build_classifier
+        >>> build_classifier("resnet")(torch.rand(2, 1, 28, 28)).shape
+        torch.Size([2, 10])
+    """
+    if name == "paper-cnn":
+        return PaperCNN(image_size=image_size)
+    if name == "resnet":
+        return SmallResNet()
+    raise ValueError(f"unknown model {name!r}; accepted: {', '.join(CLASSIFIERS)}")

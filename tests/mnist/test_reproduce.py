@@ -89,7 +89,7 @@ def test_cli_reproduce_from_idx_dir(
     )
     assert code == 0 and (tmp_path / "o" / "figure6.png").exists()
     # The size of the training job is said before it starts, capped as asked.
-    assert "training PaperCNN on 12 images x 2 epochs = 24 image passes" in capsys.readouterr().out
+    assert "training paper-cnn on 12 images x 2 epochs = 24 image passes" in capsys.readouterr().out
 
 
 def test_training_can_be_capped() -> None:

@@ -1,4 +1,4 @@
-"""Plain-torch copies of the layouts Captum users explain, for tests and benchmarks.
+"""Plain-torch copies of the layouts Captum users explain, for tests, benchmarks and examples.
 
 Written after torchvision's layouts (torchvision itself is not a dependency):
 the same module names, in-place ReLUs, one ReLU module called twice per
@@ -33,17 +33,25 @@ __all__ = [
 
 
 class BasicBlock(nn.Module):
-    """ResNet-18/34's block: two 3x3 convs, in-place ReLU called twice, ``out += identity``."""
+    """ResNet-18/34's block: two 3x3 convs, in-place ReLU called twice, ``out += identity``.
+
+    ``separate_relus=True`` gives the second call its own ReLU module
+    (``relu_out``), which Captum's DeepLift requires.
+    """
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1) -> None:
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, separate_relus: bool = False
+    ) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
+        # Captum's DeepLift needs one module per call; torchvision calls ``relu`` twice.
+        self.relu_out = nn.ReLU(inplace=True) if separate_relus else None
         self.downsample = _downsample(inplanes, planes * self.expansion, stride)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -53,7 +61,7 @@ class BasicBlock(nn.Module):
         if self.downsample is not None:
             identity = self.downsample(x)
         out += identity
-        return self.relu(out)
+        return (self.relu if self.relu_out is None else self.relu_out)(out)
 
 
 class Bottleneck(nn.Module):
