@@ -109,6 +109,24 @@ class CompareConfig:
     cache: Path | None = None
     paper_maps: Path | None = None
 
+    def with_images(self, n: int) -> CompareConfig:
+        """``n`` held-out images, and no more than ``n`` for every other metric either.
+
+        Examples::
+
+            >>> from pathlib import Path
+            >>> config = CompareConfig(Path("out")).with_images(40)
+            >>> config.n_digits, config.n_sensitivity, config.n_randomisation
+            (40, 32, 40)
+        """
+        return replace(
+            self,
+            n_digits=n,
+            n_sensitivity=min(self.n_sensitivity, n),
+            n_randomisation=min(self.n_randomisation, n),
+            n_localisation=min(self.n_localisation, n),
+        )
+
     def quick(self) -> CompareConfig:
         """A small configuration for tests and smoke runs (under a minute on 2 cores)."""
         return replace(

@@ -79,8 +79,11 @@ def cascading_randomisation(
         inputs (Tensor): ``(B, ...)`` examples.
         target (Tensor): ``(B,)`` classes (the trained model's, kept for every stage).
         layers (list[str], optional): Names of the layers to randomise, in
-                    order. Default: every module with its own parameters, last
-                    registered first.
+                    order; a container (a ResNet stage, a block) re-initialises
+                    every module in it. Default: the model's top-level children
+                    that hold parameters, last registered first (the layers of
+                    a plain CNN; the stages of a ResNet, as Adebayo et al.
+                    randomise Inception by blocks).
         seed (int, optional): Seeds the re-initialisation. Default: 0
 
     Returns:
@@ -120,19 +123,29 @@ def cascading_randomisation(
 
 
 def _default_layers(model: nn.Module) -> list[str]:
-    own = [
-        name
-        for name, module in model.named_modules()
-        if next(module.parameters(recurse=False), None) is not None
-    ]
-    return own[::-1]
+    children = [name for name, child in model.named_children() if _owners(child)]
+    return children[::-1] if children else [""]
+
+
+def _owners(module: nn.Module) -> list[nn.Module]:
+    """``module`` and its submodules that hold parameters of their own."""
+    return [m for m in module.modules() if next(m.parameters(recurse=False), None) is not None]
 
 
 def _reinitialise(module: nn.Module) -> None:
-    reset = getattr(module, "reset_parameters", None)
-    if not callable(reset):
-        raise ValueError(f"{type(module).__name__} has no reset_parameters(); cannot randomise it")
-    reset()
+    owners = _owners(module)
+    if not owners:
+        raise ValueError(
+            f"{type(module).__name__} has no parameters (so no reset_parameters()); "
+            "cannot randomise it"
+        )
+    for owner in owners:
+        reset = getattr(owner, "reset_parameters", None)
+        if not callable(reset):
+            raise ValueError(
+                f"{type(owner).__name__} has no reset_parameters(); cannot randomise it"
+            )
+        reset()
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:

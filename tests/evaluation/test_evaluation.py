@@ -260,6 +260,29 @@ def test_randomisation_is_seeded_and_checks_layer_names(tiny_cnn: TinyCNN, image
         cascading_randomisation(tiny_cnn, saliency, images, target, ["relu1"])
 
 
+def test_randomisation_takes_a_resnet_by_stages() -> None:
+    from captum_noisemask.mnist.model import SmallResNet
+
+    torch.manual_seed(0)
+    model = SmallResNet().eval()
+    with torch.no_grad():
+        model.layer3.bn2.weight.fill_(2.0)  # as after training: not its initial value
+    seen: list[dict[str, Tensor]] = []
+
+    def remember(m: nn.Module, x: Tensor, t: Tensor) -> Tensor:
+        seen.append({name: value.clone() for name, value in m.state_dict().items()})
+        return x
+
+    images, target = torch.rand(2, 1, 28, 28), torch.zeros(2, dtype=torch.long)
+    result = cascading_randomisation(model, remember, images, target)
+    assert result.stages[:2] == ["fc", "fc+layer3"] and len(result.stages) == 6
+    trained, second_stage = model.state_dict(), seen[2]
+    # A container stage re-initialises every module in it, BatchNorm included, and no other.
+    assert not torch.equal(trained["layer3.conv2.weight"], second_stage["layer3.conv2.weight"])
+    assert torch.equal(second_stage["layer3.bn2.weight"], torch.ones(64))
+    assert torch.equal(trained["layer2.conv1.weight"], second_stage["layer2.conv1.weight"])
+
+
 # -- localisation ------------------------------------------------------------------
 
 
