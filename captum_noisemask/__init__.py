@@ -3,7 +3,7 @@
 from ._utils.labelled import LabelledImages
 from .attribution import DegenerateMapWarning, NoiseMaskAttribution
 from .feature_masks import grid_feature_mask
-from .presets import FAITHFUL, FAST, PAPER, PRESETS, Preset
+from .presets import COARSE, FAITHFUL, FAST, PAPER, PRESETS, Preset
 
 __version__ = "0.1.0"
 
@@ -13,6 +13,7 @@ __all__ = [
     "Preset",
     "PRESETS",
     "PAPER",
+    "COARSE",
     "FAITHFUL",
     "FAST",
     "LabelledImages",

@@ -30,6 +30,7 @@ SPEED_SECTIONS = [
     "batch",
     "memory",
     "schedules",
+    "big-images",
     "paper-batch",
 ]
 DEFAULT_SPEED_SECTIONS = SPEED_SECTIONS[:6]
@@ -134,7 +135,8 @@ def _speed_options(parser: argparse.ArgumentParser) -> None:
         choices=SPEED_SECTIONS,
         metavar="SECTION",
         help=f"any of {', '.join(SPEED_SECTIONS)} (default: {', '.join(DEFAULT_SPEED_SECTIONS)}; "
-        "schedules takes about 15 minutes on 2 CPU cores, paper-batch is for a GPU)",
+        "schedules and big-images take about 15 and 40 minutes on 2 CPU cores, paper-batch is "
+        "for a GPU)",
     )
     parser.add_argument("--paper-batch", type=int, default=64, help="digits of paper-batch")
     parser.add_argument(
@@ -152,7 +154,7 @@ def _shared_options(command: argparse.ArgumentParser, digits: int | None, digits
     command.add_argument("--out", type=Path, required=True, help="output directory")
     command.add_argument(
         "--preset",
-        choices=sorted(PRESETS),
+        choices=sorted(set(PRESETS) - {"coarse"}),  # coarse is for feature_mask grids
         default="fast",
         help="NoiseMask preset. 'fast': 16 antithetic draws x 150 annealed Adam steps, the "
         "paper map's shape at 1/625 of its cost (a fraction of a second per digit on a CPU); "

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Preset", "PRESETS", "PAPER", "FAITHFUL", "FAST", "resolve_preset"]
+__all__ = ["Preset", "PRESETS", "PAPER", "FAITHFUL", "FAST", "COARSE", "resolve_preset"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,22 @@ FAST = Preset(
 #: paper preset's at IoU >= 0.95 (``captum-noisemask bench-speed --sections agreement``).
 FAITHFUL = PAPER.emulated(n_samples=128, n_steps=400)
 
-PRESETS: dict[str, Preset] = {"paper": PAPER, "faithful": FAITHFUL, "fast": FAST}
+#: For big images explained on a coarse ``feature_mask`` grid (a few hundred levels, e.g.
+#: :func:`~captum_noisemask.grid_feature_mask` with 16-pixel cells on 224 x 224): 8 antithetic
+#: draws x 50 steps, 1/6 of FAST's passes. A level pools the noise of a whole cell, so its
+#: gradient is far less noisy than a pixel's and fewer draws and steps suffice; the learning
+#: rates add up to about FAST's 1.9. Cost and agreement with FAST on the same grid:
+#: ``captum-noisemask bench-speed --sections big-images`` (docs/performance.rst).
+COARSE = Preset(
+    n_samples=8,
+    n_steps=50,
+    lr=0.06,
+    lr_final=0.015,
+    tolerance=DEFAULT_TOLERANCE,
+    antithetic=True,
+)
+
+PRESETS: dict[str, Preset] = {"paper": PAPER, "faithful": FAITHFUL, "fast": FAST, "coarse": COARSE}
 
 
 def resolve_preset(preset: str | Preset) -> Preset:

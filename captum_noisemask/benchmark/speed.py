@@ -16,6 +16,10 @@ Sections:
   input only);
 - ``resnet-step``: the same overhead for the fast preset's 16-row step on ResNet-18 at
   112x112 (random weights, an ImageNet-normalised image);
+- ``big-images``: one ImageNet-normalised 224x224 image on ResNet-18 and ResNet-50 (random
+  weights): NoiseMask's coarse preset on a 16-pixel grid against Captum Occlusion (15x15,
+  stride 8), Integrated Gradients (50 steps), SmoothGrad (25 samples) and Saliency, and the
+  coarse map's agreement with the fast preset's full budget on the same grid (ResNet-18);
 - ``batch``: fast-preset throughput at 1, 8, 64 digits per call, and the faithful
   preset's with and without ``internal_batch_size=128``;
 - ``memory``: peak memory as ``n_samples`` grows, with and without ``internal_batch_size``;
@@ -36,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from captum.attr import Occlusion, Saliency
+from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from torch import Tensor
 
 from .._utils.machine import device_name
@@ -44,9 +48,10 @@ from .._utils.paths import PAPER_MAPS
 from ..architectures import build
 from ..attribution import NoiseMaskAttribution
 from ..evaluation.cost import measure_cost
+from ..feature_masks import grid_feature_mask
 from ..mnist.model import PaperCNN
 from ..mnist.setup import MnistSetup, prepare_mnist
-from ..presets import FAITHFUL, FAST, PAPER, Preset
+from ..presets import COARSE, FAITHFUL, FAST, PAPER, Preset
 from .reference import load_paper_maps
 
 __all__ = [
@@ -56,6 +61,7 @@ __all__ = [
     "time_per_image",
     "paper_cost",
     "resnet_step",
+    "big_images",
     "batch_throughput",
     "memory",
     "paper_batch",
@@ -258,12 +264,101 @@ def paper_cost(setup: MnistSetup, device: str, steps: int = 60) -> dict:
 def resnet_step(device: str, size: int = 112, steps: int = 6) -> dict:
     """Fast-preset step overhead on ResNet-18 (random weights, one normalised RGB image)."""
     model = build("resnet18").to(device)
+    image, std = _normalised_image(size, device)
+    cost = _step_cost(model, image, FAST, device, steps, noise_scale=1 / std)
+    return {"model": "resnet18", "image_size": size, **cost}
+
+
+def big_images(
+    device: str, size: int = 224, cell: int = 16, models: tuple[str, ...] = ("resnet18", "resnet50")
+) -> dict:
+    """NoiseMask (coarse preset, ``cell``-pixel grid) against Captum's methods, one image each.
+
+    Random weights (torchvision's layouts, randomised BatchNorm statistics), so
+    NoiseMask holds the target logit within a ``relative_tolerance`` of 0.1.
+    Every method explains the same ImageNet-normalised image for class 0; each
+    call is measured once by :func:`~captum_noisemask.evaluation.measure_cost`.
+    On the first model the coarse map is compared with the fast preset's
+    (16 x 150) on the same grid: what the 1/6 budget changes.
+    """
+    image, std = _normalised_image(size, device)
+    target = torch.zeros(1, dtype=torch.long, device=device)
+    noisemask = {
+        "target": target,
+        "feature_mask": grid_feature_mask(size, size, cell).to(device),
+        "noise_scale": 1 / std,
+        "relative_tolerance": 0.1,
+        "seed": 0,
+    }
+    results: dict[str, Any] = {"image_size": size, "grid_cell": cell, "images_per_call": 1}
+    for name in models:
+        model = build(name).to(device)
+        results[name] = _big_image_costs(model, image, noisemask, device, name == models[0])
+        print(f"{name}: {json.dumps(results[name]['seconds_per_image'])}", flush=True)
+    return results
+
+
+def _big_image_costs(
+    model: torch.nn.Module,
+    image: Tensor,
+    noisemask: dict[str, Any],
+    device: str,
+    with_agreement: bool,
+) -> dict[str, Any]:
+    target = noisemask["target"]
+    calls: dict[str, Callable[[], Tensor]] = {
+        "noisemask_coarse": lambda: NoiseMaskAttribution(model).attribute(
+            image, preset=COARSE, **noisemask
+        ),
+        "occlusion_15x15_s8": lambda: Occlusion(model).attribute(
+            image,
+            target=target,
+            sliding_window_shapes=(3, 15, 15),
+            strides=(3, 8, 8),
+            perturbations_per_eval=16,
+        ),
+        "integrated_gradients_50": lambda: IntegratedGradients(model).attribute(
+            image, target=target, n_steps=50, internal_batch_size=16
+        ),
+        "smoothgrad_25": lambda: NoiseTunnel(Saliency(model)).attribute(
+            image,
+            target=target,
+            nt_type="smoothgrad",
+            nt_samples=25,
+            stdevs=0.15,
+            nt_samples_batch_size=16,
+        ),
+        "saliency": lambda: Saliency(model).attribute(image, target=target),
+    }
+    measured = {method: measure_cost(call, model, 1, device) for method, call in calls.items()}
+    costs = {method: cost for method, (_, cost) in measured.items()}
+    row: dict[str, Any] = {
+        "seconds_per_image": {m: c.seconds_per_image for m, c in costs.items()},
+        "evaluations_per_map": {m: c.evaluations_per_map for m, c in costs.items()},
+        "peak_memory_mib": {m: c.peak_memory_mib for m, c in costs.items()},
+    }
+    seconds = row["seconds_per_image"]
+    row["coarse_over_occlusion"] = seconds["noisemask_coarse"] / seconds["occlusion_15x15_s8"]
+    if with_agreement:
+        full, cost = measure_cost(
+            lambda: NoiseMaskAttribution(model).attribute(image, preset=FAST, **noisemask),
+            model,
+            1,
+            device,
+        )
+        coarse = measured["noisemask_coarse"][0]
+        row["fast_seconds_per_image"] = cost.seconds_per_image
+        row["coarse_vs_fast"] = _overlap(coarse[0, 0].cpu().numpy(), full[0, 0].cpu().numpy())
+    return row
+
+
+def _normalised_image(size: int, device: str) -> tuple[Tensor, Tensor]:
+    """A seeded random RGB image after ImageNet normalisation, and the per-channel std."""
     std = torch.tensor([0.229, 0.224, 0.225], device=device).view(3, 1, 1)
     mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(3, 1, 1)
     generator = torch.Generator().manual_seed(0)
-    image = (torch.rand(1, 3, size, size, generator=generator).to(device) - mean) / std
-    cost = _step_cost(model, image, FAST, device, steps, noise_scale=1 / std)
-    return {"model": "resnet18", "image_size": size, **cost}
+    pixels = torch.rand(1, 3, size, size, generator=generator).to(device)
+    return (pixels - mean) / std, std
 
 
 def _step_cost(
@@ -409,6 +504,7 @@ def run(args: argparse.Namespace) -> dict:
         "time": lambda: time_per_image(setup, args.device),
         "paper-cost": lambda: paper_cost(setup, args.device),
         "resnet-step": lambda: resnet_step(args.device),
+        "big-images": lambda: big_images(args.device),
         "batch": lambda: batch_throughput(setup, args.device),
         "memory": lambda: memory(args.device),
         "paper-batch": lambda: paper_batch(setup, args.device, args.paper_batch),

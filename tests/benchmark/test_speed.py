@@ -71,3 +71,29 @@ def test_preset_agreement_scores_against_the_reference_and_between_seeds(
     assert floor["min_iou"] == result["seed 1"]["min_iou"] < 1.0
     assert result["seed 1"]["seconds_per_image"] > 0
     assert 0 < (maps > 0.5).float().mean() < 1  # the IoUs compare real sets
+
+
+@pytest.mark.slow
+def test_big_images_section_times_every_method_and_reports_agreement() -> None:
+    from captum_noisemask import COARSE
+    from captum_noisemask.benchmark.speed import big_images
+
+    result = big_images("cpu", size=32, cell=8, models=("resnet18",))
+    row = result["resnet18"]
+    methods = {
+        "noisemask_coarse",
+        "occlusion_15x15_s8",
+        "integrated_gradients_50",
+        "smoothgrad_25",
+        "saliency",
+    }
+    assert set(row["seconds_per_image"]) == methods
+    assert all(seconds > 0 for seconds in row["seconds_per_image"].values())
+    # Rows the model saw: the coarse preset's draws x steps plus the clean pass; at least
+    # 3 x 3 windows of 15 pixels at stride 8 on 32 pixels plus the unoccluded pass (Captum
+    # fills its last batch of perturbations_per_eval rows).
+    assert row["evaluations_per_map"]["noisemask_coarse"] == COARSE.n_samples * COARSE.n_steps + 1
+    assert row["evaluations_per_map"]["occlusion_15x15_s8"] >= 3 * 3 + 1
+    assert row["coarse_over_occlusion"] > 0
+    assert 0.0 <= row["coarse_vs_fast"]["iou"] <= 1.0
+    assert -1.0 <= row["coarse_vs_fast"]["pearson"] <= 1.0
