@@ -8,7 +8,10 @@
 - ``docs/_generated/evaluation/``: ``curves.png`` and ``randomisation.png`` drawn from the
   committed benchmark result ``benchmarks/results/compare/results.json`` (instant);
 - ``docs/_generated/performance/``: the performance page's tables, read from the committed
-  ``captum-noisemask bench-speed`` results in ``benchmarks/results/`` (instant).
+  ``captum-noisemask bench-speed`` results in ``benchmarks/results/`` (instant);
+- ``docs/_generated/fashion/``: ``figure6.png`` and ``comparison.png`` redrawn from the maps
+  the committed Fashion-MNIST run saved (``benchmarks/results/fashion/reproduce/maps.npz``;
+  instant, needs neither the data nor the model).
 
 Nothing here is committed: ``docs/_generated/`` is git-ignored.
 """
@@ -23,6 +26,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 BENCHMARKS = DOCS.parent / "benchmarks" / "results"
 RESULTS = BENCHMARKS / "compare" / "results.json"
+FASHION_MAPS = BENCHMARKS / "fashion" / "reproduce" / "maps.npz"
 #: The paper preset's forward+backward rows per image: N = 100 draws x 15,000 steps.
 PAPER_ROWS = 100 * 15_000
 
@@ -31,6 +35,7 @@ def generate(docs: Path = DOCS) -> None:
     """Writes every figure the pages include."""
     from captum_noisemask.benchmark.compare import CURVES
     from captum_noisemask.benchmark.plots import plot_curves, plot_randomisation
+    from captum_noisemask.mnist.figures import draw_figures
     from captum_noisemask.mnist.reproduce import ReproduceConfig, reproduce
 
     reproduced = docs / "_generated" / "reproduce"
@@ -44,6 +49,10 @@ def generate(docs: Path = DOCS) -> None:
     plot_curves(results["curves"], CURVES, evaluation / "curves.png")
     plot_randomisation(results["randomisation"], evaluation / "randomisation.png")
     performance_tables(BENCHMARKS, docs / "_generated" / "performance")
+    fashion = docs / "_generated" / "fashion"
+    fashion.mkdir(parents=True, exist_ok=True)
+    draw_figures(FASHION_MAPS, fashion)
+    run_summary(json.loads((FASHION_MAPS.parent / "summary.json").read_text()), fashion)
 
 
 def claim_sentence(summary: dict, out: Path) -> None:
@@ -57,6 +66,26 @@ def claim_sentence(summary: dict, out: Path) -> None:
         "the stroke pixels are contributing: the run "
         f"{verdict} the paper's picture (both shares above 50%).\n"
     )
+
+
+def run_summary(summary: dict, out: Path) -> None:
+    """``summary.csv``: a ``reproduce`` run's accuracy, claim shares and times, from its summary."""
+    claim = summary["claim"]
+    rows = [
+        ["data", summary["data"].split(" IDX files")[0]],
+        ["model, held-out accuracy", f"{summary['model']}, {summary['held_out_accuracy']:.1%}"],
+        ["machine", summary["machine"]],
+        [
+            "far background (>= 4 px from the object) marked non-contributing",
+            f"{claim['far_background_non_contributing']:.1%}",
+        ],
+        ["object pixels marked contributing", f"{claim['stroke_contributing']:.1%}"],
+    ]
+    rows += [
+        [f"seconds per image, {name}", f"{seconds:.3f}"]
+        for name, seconds in summary["seconds_per_image"].items()
+    ]
+    _write(out / "summary.csv", ["quantity", "value"], rows)
 
 
 def performance_tables(results: Path, out: Path) -> None:
