@@ -157,7 +157,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         paper's run emulated: its maps at 1/29 of the cost;
                         on a CPU add ``internal_batch_size=128``),
                         ``"paper"`` (N = 100, 15,000 Adam steps, lr 1e-4),
-                        ``"coarse"`` (8 draws x 50 steps, 1/6 of "fast", for
+                        ``"coarse"`` (4 draws x 100 steps, 1/6 of "fast", for
                         big images with a coarse ``feature_mask`` grid), or
                         a :class:`~captum_noisemask.Preset`. Default: "fast"
             n_samples (int, optional): Noise draws ``N`` per step; overrides
