@@ -198,21 +198,41 @@ def performance_tables(results: Path, out: Path) -> None:
             for c in [d["paper-cost"]]
         ],
     )
-    if "resnet-step" in cpu:  # a section measured after the rest; absent from older files
-        step = cpu["resnet-step"]
-        _write(
-            out / "resnet_step.csv",
-            ["device", "rows per step", "seconds per step", "bare fwd+bwd (s)", "step / bare"],
+    step = cpu["resnet-step"]
+    _write(
+        out / "resnet_step.csv",
+        ["device", "rows per step", "seconds per step", "bare fwd+bwd (s)", "step / bare"],
+        [
             [
-                [
-                    cpu["device"],
-                    step["rows_per_step"],
-                    f"{step['seconds_per_step']:.3f}",
-                    f"{step['bare_forward_backward_seconds']:.3f}",
-                    f"{step['step_overhead']:.2f}",
-                ]
-            ],
-        )
+                cpu["device"],
+                step["rows_per_step"],
+                f"{step['seconds_per_step']:.3f}",
+                f"{step['bare_forward_backward_seconds']:.3f}",
+                f"{step['step_overhead']:.2f}",
+            ]
+        ],
+    )
+    big = cpu["big-images"]
+    names = {
+        "noisemask_coarse": "NoiseMask, coarse preset, 16-px grid",
+        "occlusion_15x15_s8": "Occlusion 15x15, stride 8",
+        "integrated_gradients_50": "Integrated Gradients, 50 steps",
+        "smoothgrad_25": "SmoothGrad, 25 samples",
+        "saliency": "Saliency",
+    }
+    models = [m for m in ("resnet18", "resnet50") if m in big]
+    _write(
+        out / "big_images.csv",
+        ["method", *(f"{m}: s per image" for m in models), *(f"{m}: rows" for m in models)],
+        [
+            [
+                label,
+                *(f"{big[m]['seconds_per_image'][key]:.1f}" for m in models),
+                *(f"{big[m]['evaluations_per_map'][key]:.0f}" for m in models),
+            ]
+            for key, label in names.items()
+        ],
+    )
     _write(
         out / "batch.csv",
         ["digits per call", "fast preset, seconds per image"],
