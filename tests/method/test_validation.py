@@ -30,7 +30,7 @@ def _preset(**fields: object) -> Preset:
         (
             {"preset": "slow"},
             ValueError,
-            r"unknown preset 'slow'; accepted: \['faithful', 'fast', 'paper'\]",
+            r"unknown preset 'slow'; accepted: \['coarse', 'faithful', 'fast', 'paper'\]",
         ),
         ({"preset": 3}, TypeError, "preset must be one of"),
         ({"preset": _preset(betas=(0.9, 1.0))}, ValueError, r"betas\[1\] must be in \[0, 1\)"),
