@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import subprocess
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pytest
 import torch
 from support import write_mnist_dir
 
-from captum_noisemask import NoiseMaskAttribution, cli
+from captum_noisemask import FAST, NoiseMaskAttribution, cli
+from captum_noisemask.benchmark.compare import CompareConfig, compare
 from captum_noisemask.mnist.data import IDXError, find_fashion_mnist
 from captum_noisemask.mnist.model import SmallResNet, build_classifier
 from captum_noisemask.mnist.training import TrainingConfig, cached_weights_path
@@ -134,3 +137,30 @@ def test_cli_reproduce_fashion_with_the_resnet(
     for name in ("figure6.png", "comparison.png"):
         assert (out / name).stat().st_size > 0
     assert len(list((tmp_path / "cache").glob("resnet_*.pt"))) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # random images
+def test_compare_scores_every_method_on_the_resnet(tmp_path: Path) -> None:
+    data = tmp_path / "fashion"
+    data.mkdir()
+    write_mnist_dir(data, n=24)
+    config = CompareConfig(
+        out=tmp_path / "out",
+        data_dir=data,
+        training=TrainingConfig(epochs=1, batch_size=8, architecture="resnet"),
+        cache=tmp_path / "cache",
+        show_progress=False,
+        preset=FAST.replace(n_steps=10).with_lr(0.2),
+    ).quick()
+    config = dataclasses.replace(config, n_digits=4, n_localisation=4, curve_steps=3)
+    results = compare(config, log=False)
+    metrics = results["metrics"]
+    assert {"NoiseMask", "NoiseMask (graded)", "DeepLift", "Random"} <= set(metrics)
+    for name, scores in metrics.items():
+        assert math.isfinite(scores["seconds_per_image"]), name
+        assert math.isfinite(scores["localisation_auroc"]), name
+    # The randomisation check re-initialises the ResNet stage by stage: conv, BN, 3 blocks, fc.
+    stages = list(results["randomisation"]["NoiseMask"])
+    assert len(stages) == 6
+    assert (config.out / "results.md").exists()
