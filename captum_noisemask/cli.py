@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
         "max-sensitivity takes 32, randomisation 50, localisation 200)",
     )
     cmp_.add_argument(
-        "--quick", action="store_true", help="tiny sizes, overriding --digits (a smoke test)"
+        "--quick",
+        action="store_true",
+        help="tiny sizes and NoiseMask's coarse preset, overriding --digits and --preset "
+        "(a smoke test, under a minute)",
     )
     cmp_.add_argument(
         "--roar", action="store_true", help="also run ROAR (retrains the CNN per method)"

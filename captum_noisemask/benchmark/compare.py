@@ -128,9 +128,10 @@ class CompareConfig:
         )
 
     def quick(self) -> CompareConfig:
-        """A small configuration for tests and smoke runs (under a minute on 2 cores)."""
+        """A smoke test: tiny sizes and NoiseMask's coarse preset (under a minute on 2 cores)."""
         return replace(
             self,
+            preset="coarse",
             n_digits=12,
             n_sensitivity=3,
             sensitivity_samples=2,

@@ -88,7 +88,8 @@ def markdown_report(results: dict[str, Any]) -> str:
         f"# Attribution methods on {model[architecture]}, trained on {data}",
         "",
         f"Machine: {results['machine']}; model held-out accuracy "
-        f"{results['held_out_accuracy']:.2%}; run took {results['seconds']:.0f} s.",
+        f"{results['held_out_accuracy']:.2%}; run took {results['seconds']:.0f} s; "
+        f"NoiseMask preset: {_preset_name(config['preset'])}.",
         "",
         f"{config['n_digits']} held-out images for pixel flipping, infidelity and cost; "
         f"{config['n_sensitivity']} for max-sensitivity; {config['n_randomisation']} for the "
@@ -104,6 +105,13 @@ def markdown_report(results: dict[str, Any]) -> str:
         lines.append("|" + " --- |" * len(rows[0]))
         lines += [_markdown_row(row) for row in rows[1:]]
     return "\n".join(lines) + "\n"
+
+
+def _preset_name(preset: str | dict[str, Any]) -> str:
+    """A preset as ``results.json`` stores it: a name, or a custom preset's fields."""
+    if isinstance(preset, str):
+        return f"'{preset}'"
+    return f"custom, {preset['n_samples']} draws x {preset['n_steps']} steps"
 
 
 def readme_table(results: dict[str, Any]) -> str:

@@ -57,6 +57,13 @@ def test_compare_writes_every_file(quick_results: tuple[Path, dict]) -> None:
     table = (out / "results.md").read_text()
     for method in results["metrics"]:
         assert f"| {method} |" in table
+    assert "NoiseMask preset: custom, 16 draws x 20 steps." in table
+
+
+def test_quick_runs_the_coarse_preset_on_few_images() -> None:
+    quick = CompareConfig(Path("out"), preset="faithful").quick()
+    assert quick.preset == "coarse"
+    assert quick.n_digits <= 12 and quick.n_randomisation <= 3
 
 
 def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]) -> None:

@@ -151,9 +151,9 @@ def test_compare_scores_every_method_on_the_resnet(tmp_path: Path) -> None:
         training=TrainingConfig(epochs=1, batch_size=8, architecture="resnet"),
         cache=tmp_path / "cache",
         show_progress=False,
-        preset=FAST.replace(n_steps=10).with_lr(0.2),
     ).quick()
-    config = dataclasses.replace(config, n_digits=4, n_localisation=4, curve_steps=3)
+    short = FAST.replace(n_steps=10).with_lr(0.2)
+    config = dataclasses.replace(config, n_digits=4, n_localisation=4, curve_steps=3, preset=short)
     results = compare(config, log=False)
     metrics = results["metrics"]
     assert {"NoiseMask", "NoiseMask (graded)", "DeepLift", "Random"} <= set(metrics)
