@@ -15,14 +15,19 @@ import argparse
 import json
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from captum_noisemask import NoiseMaskAttribution
-from captum_noisemask.benchmark.pattern_localisation import train_pattern_cnn
-from captum_noisemask.evaluation import make_pattern_task, pointing_game, summarise, top_k_in_box
+from captum_noisemask.benchmark.pattern_localisation import (
+    LocalisationConfig,
+    explained_images,
+    localisation_scores,
+)
+from captum_noisemask.evaluation.methods import Method
 
 
 def margin(logits: Tensor) -> Tensor:
@@ -56,35 +61,23 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=32, help="held-out images explained")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    size = 64
-    train = make_pattern_task(4000, size, seed=args.seed)
-    test = make_pattern_task(max(4 * args.images, 200), size, seed=args.seed + 1)
-    model, accuracy = train_pattern_cnn(train, test, epochs=4, seed=args.seed)
-    print(f"classifier accuracy {accuracy:.1%}", flush=True)
-    with torch.no_grad():
-        correct = (model(test.data.images).argmax(1) == test.data.labels).nonzero()[:, 0]
-    chosen = correct[: args.images]
-    images, labels, boxes = test.data.images[chosen], test.data.labels[chosen], test.boxes[chosen]
+    # The benchmark's own training settings and image choice (its output folder is unused).
+    config = LocalisationConfig(out=Path("unused"), seed=args.seed)
+    explained = explained_images(64, args.images, config)
+    print(f"classifier accuracy {explained.accuracy:.1%}", flush=True)
     warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
     for name, extra in VARIANTS.items():
         started = time.perf_counter()
         torch.manual_seed(args.seed)
-        explainer = NoiseMaskAttribution(model)
-        maps = torch.cat(
-            [
-                explainer.attribute(
-                    images[i : i + 8], target=labels[i : i + 8], seed=args.seed, **extra
-                )
-                for i in range(0, len(images), 8)
-            ]
-        ).sum(1)
-        row = {
-            "variant": name,
-            "pointing_game": summarise(pointing_game(maps, boxes)),
-            "top_64_in_box": summarise(top_k_in_box(maps, boxes)),
-            "seconds": round(time.perf_counter() - started),
-        }
-        print(json.dumps(row), flush=True)
+        method = Method(name, NoiseMaskAttribution(explained.model), {"seed": args.seed, **extra})
+        maps = method.explain(explained.images, explained.labels, 8)
+        scores = localisation_scores(maps, explained.boxes)
+        print(
+            json.dumps(
+                {"variant": name, **scores, "seconds": round(time.perf_counter() - started)}
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

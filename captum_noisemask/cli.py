@@ -138,7 +138,7 @@ def _speed_options(parser: argparse.ArgumentParser) -> None:
         choices=SPEED_SECTIONS,
         metavar="SECTION",
         help=f"any of {', '.join(SPEED_SECTIONS)} (default: {', '.join(DEFAULT_SPEED_SECTIONS)}; "
-        "schedules and big-images take about 15 and 10 minutes on 2 CPU cores, paper-batch is "
+        "schedules and big-images take about 20 and 10 minutes on 2 CPU cores, paper-batch is "
         "for a GPU)",
     )
     parser.add_argument("--paper-batch", type=int, default=64, help="digits of paper-batch")

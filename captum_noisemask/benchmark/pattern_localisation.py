@@ -41,7 +41,16 @@ from ..evaluation.summary import summarise
 from ..feature_masks import grid_feature_mask
 from .plots import plot_pattern_maps
 
-__all__ = ["PatternCNN", "LocalisationConfig", "train_pattern_cnn", "pattern_methods", "run"]
+__all__ = [
+    "PatternCNN",
+    "LocalisationConfig",
+    "ExplainedImages",
+    "train_pattern_cnn",
+    "explained_images",
+    "pattern_methods",
+    "localisation_scores",
+    "run",
+]
 
 
 class PatternCNN(nn.Module):
@@ -192,41 +201,76 @@ def _write(results: dict[str, Any], out: Path) -> None:
             csv.writer(handle).writerows(rows)
 
 
-def _one_size(
-    size: int, n_test: int, config: LocalisationConfig, say: Callable[..., None]
-) -> dict[str, Any]:
+@dataclass
+class ExplainedImages:
+    """A trained :class:`PatternCNN` and the held-out images it classifies correctly."""
+
+    model: PatternCNN
+    accuracy: float
+    training_seconds: float
+    images: Tensor
+    labels: Tensor
+    boxes: Tensor
+
+
+def explained_images(size: int, n_test: int, config: LocalisationConfig) -> ExplainedImages:
+    """Trains the classifier of one size and picks the first ``n_test`` correct test images.
+
+    The same ``config`` gives the same data, weights and images, so a script
+    trying other settings scores the maps :func:`run` scored.
+    """
     train = make_pattern_task(config.n_train, size, seed=config.seed)
     test = make_pattern_task(max(4 * n_test, 200), size, seed=config.seed + 1)
     start = time.perf_counter()
     model, accuracy = train_pattern_cnn(train, test, config.epochs, config.seed)
     training_seconds = time.perf_counter() - start
-    say(f"  accuracy {accuracy:.1%} after {training_seconds:.0f} s")
     with torch.no_grad():
         correct = (model(test.data.images).argmax(1) == test.data.labels).nonzero()[:, 0]
     chosen = correct[:n_test]
-    images, labels, boxes = test.data.images[chosen], test.data.labels[chosen], test.boxes[chosen]
+    return ExplainedImages(
+        model,
+        accuracy,
+        training_seconds,
+        test.data.images[chosen],
+        test.data.labels[chosen],
+        test.boxes[chosen],
+    )
+
+
+def localisation_scores(maps: Tensor, boxes: Tensor) -> dict[str, Any]:
+    """Pointing game, top-64 in box (both read by magnitude) and the count of constant maps."""
+    magnitude = maps.abs()  # signed methods: evidence either way
+    return {
+        "pointing_game": summarise(pointing_game(magnitude, boxes)),
+        "top_64_in_box": summarise(top_k_in_box(magnitude, boxes)),
+        "constant_maps": int((maps.flatten(1).std(1) == 0).sum()),
+    }
+
+
+def _one_size(
+    size: int, n_test: int, config: LocalisationConfig, say: Callable[..., None]
+) -> dict[str, Any]:
+    start = time.perf_counter()
+    explained = explained_images(size, n_test, config)
+    say(f"  accuracy {explained.accuracy:.1%} after {explained.training_seconds:.0f} s")
+    images, labels = explained.images, explained.labels
     scores, shown = {}, {}
     with warnings.catch_warnings(), torch.random.fork_rng():
         warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
         warnings.filterwarnings("ignore", category=DegenerateMapWarning)
-        for method in pattern_methods(model, size, config.seed, config.n_steps):
+        for method in pattern_methods(explained.model, size, config.seed, config.n_steps):
             say(f"  {method.name}")
             torch.manual_seed(config.seed)
             maps = method.explain(images, labels, 8)
             shown[method.name] = maps[:3]
-            magnitude = maps.abs()  # signed methods: evidence either way
-            scores[method.name] = {
-                "pointing_game": summarise(pointing_game(magnitude, boxes)),
-                "top_64_in_box": summarise(top_k_in_box(magnitude, boxes)),
-                "constant_maps": int((maps.flatten(1).std(1) == 0).sum()),
-            }
-    plot_pattern_maps(images[:3], boxes[:3], shown, config.out / f"examples_{size}.png")
+            scores[method.name] = localisation_scores(maps, explained.boxes)
+    plot_pattern_maps(images[:3], explained.boxes[:3], shown, config.out / f"examples_{size}.png")
     return {
         "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "seconds": time.perf_counter() - start,
-        "accuracy": accuracy,
-        "training_seconds": training_seconds,
-        "n_explained": len(chosen),
+        "accuracy": explained.accuracy,
+        "training_seconds": explained.training_seconds,
+        "n_explained": len(images),
         "box_share": 64 / size**2,
         "methods": scores,
     }
