@@ -34,6 +34,7 @@ from captum_noisemask.benchmark.pattern_localisation import (
     explained_images,
     localisation_scores,
 )
+from captum_noisemask.evaluation import format_summary
 from captum_noisemask.evaluation.methods import GRADED_TOLERANCE_PATH, Method
 
 OUT = Path(__file__).resolve().parent / "results" / "localisation"
@@ -136,17 +137,13 @@ def _write_table(record: dict[str, Any], path: Path) -> None:
             rows.append(
                 [
                     name,
-                    _cell(row["pointing_game"]),
-                    _cell(row["top_64_in_box"]),
+                    format_summary(row["pointing_game"]),
+                    format_summary(row["top_64_in_box"]),
                     str(row["seconds"]),
                 ]
             )
     with open(path, "w", newline="") as handle:
         csv.writer(handle).writerows(rows)
-
-
-def _cell(summary: dict[str, float]) -> str:
-    return f"{summary['mean']:.3f} ± {summary['ci95']:.3f}"
 
 
 if __name__ == "__main__":

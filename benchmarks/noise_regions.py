@@ -20,6 +20,7 @@ import torch
 from captum_noisemask._utils.machine import device_name
 from captum_noisemask.benchmark.noise_regions import REGIONS, noise_region_effects
 from captum_noisemask.benchmark.pattern_localisation import LocalisationConfig, explained_images
+from captum_noisemask.evaluation import format_summary
 
 OUT = Path(__file__).resolve().parent / "results" / "localisation"
 
@@ -54,19 +55,15 @@ def main() -> None:
                     masking,
                     region,
                     f"{scores['pixels']:.0f}",
-                    _cell(scores["decision_kept"], 2),
-                    _cell(scores["logit_change"], 2),
-                    _cell(scores["change_per_pixel"], 4),
+                    format_summary(scores["decision_kept"], 2),
+                    format_summary(scores["logit_change"], 2),
+                    format_summary(scores["change_per_pixel"], 4),
                 ]
             )
     with open(args.out / "noise_regions.csv", "w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     for row in rows:
         print(" | ".join(row))
-
-
-def _cell(summary: dict[str, float], digits: int) -> str:
-    return f"{summary['mean']:.{digits}f} ± {summary['ci95']:.{digits}f}"
 
 
 if __name__ == "__main__":

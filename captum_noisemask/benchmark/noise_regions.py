@@ -14,9 +14,9 @@ the decision survives and how far the label's logit moves. The regions:
 
 Each region is probed with NoiseMask's mask units (the paper's rule, as
 :class:`~captum_noisemask.NoiseMaskAttribution` applies it) and without. A
-region where noise changes nothing is one no NoiseMask map can rank high;
-a per-pixel change larger in the ring than in the box means the map's
-contributing blob must extend past the box.
+region where noise changes nothing is one no NoiseMask map can rank high,
+and a ring that moves the outputs about as much as the box does means the
+map's contributing blob extends past the box.
 
 Usage::
 
@@ -32,8 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from .._utils.typing import Thresholds
-from ..attribution import NoiseMaskAttribution
-from ..core.mask_units import MaskUnits
+from ..core.mask_units import MaskUnits, resolve_thresholds
 from ..evaluation.patterns import box_masks
 from ..evaluation.summary import summarise
 
@@ -102,7 +101,7 @@ def noise_region_effects(
     """
     generator = torch.Generator().manual_seed(seed)
     regions = region_masks(boxes, images.shape[-2], images.shape[-1], ring)
-    resolved = NoiseMaskAttribution(model, thresholds).thresholds
+    resolved = resolve_thresholds(model, thresholds)
     maskings = ("mask units", "no masking")
     # kept[masking][region] and change[masking][region]: one value per image.
     kept: dict[str, dict[str, list[float]]] = {m: {r: [] for r in REGIONS} for m in maskings}

@@ -37,7 +37,7 @@ from .._utils.machine import device_name
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttribution
 from ..evaluation.patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
-from ..evaluation.summary import summarise
+from ..evaluation.summary import format_summary, summarise
 from ..feature_masks import grid_feature_mask
 from .plots import plot_pattern_maps
 
@@ -285,8 +285,8 @@ def result_tables(results: dict[str, Any]) -> dict[str, list[list[str]]]:
             rows.append(
                 [
                     name,
-                    _cell(s["pointing_game"]),
-                    _cell(s["top_64_in_box"]),
+                    format_summary(s["pointing_game"]),
+                    format_summary(s["top_64_in_box"]),
                     str(s["constant_maps"]),
                 ]
             )
@@ -320,7 +320,3 @@ def markdown_report(results: dict[str, Any]) -> str:
             *("| " + " | ".join(row) + " |" for row in rows[1:]),
         ]
     return "\n".join(lines) + "\n"
-
-
-def _cell(summary: dict[str, float]) -> str:
-    return f"{summary['mean']:.3f} ± {summary['ci95']:.3f}"

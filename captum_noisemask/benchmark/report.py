@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..evaluation.summary import format_summary
+
 __all__ = ["result_tables", "markdown_report", "readme_table", "write_tables", "README_MARKERS"]
 
 _PIXEL_FLIPPING = [
@@ -170,7 +172,7 @@ def _cell(summary: dict[str, float] | None) -> str:
         return f"degenerate ({undefined} of {total} constant)"
     if math.isnan(summary["mean"]):
         return "n/a"
-    cell = f"{summary['mean']:.3f} ± {summary['ci95']:.3f}"
+    cell = format_summary(summary)
     return f"{cell} ({undefined} of {total} constant)" if undefined else cell
 
 

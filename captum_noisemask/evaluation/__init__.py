@@ -20,7 +20,8 @@ batch, and is deterministic under its ``seed``:
 ``captum-noisemask compare`` runs them all on MNIST (see
 :mod:`captum_noisemask.benchmark.compare`); ``captum-noisemask bench-localisation``
 runs the pattern task (:mod:`captum_noisemask.benchmark.pattern_localisation`).
-Every table summarises a per-example score with :func:`summarise`.
+Every table summarises a per-example score with :func:`summarise` and prints it with
+:func:`format_summary`.
 """
 
 from .._utils.modules import model_of
@@ -38,7 +39,7 @@ from .pixel_flipping import (
 from .randomisation import RandomisationResult, cascading_randomisation, spearman_per_example
 from .roar import ROAR_FRACTIONS, remove_top_fraction, roar
 from .robustness import INFIDELITY_PERTURBATIONS, infidelity_score, max_sensitivity
-from .summary import summarise
+from .summary import format_summary, summarise
 
 __all__ = [
     "Cost",
@@ -66,5 +67,6 @@ __all__ = [
     "roc_auc_per_example",
     "spearman_per_example",
     "summarise",
+    "format_summary",
     "top_k_in_box",
 ]

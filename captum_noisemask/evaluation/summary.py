@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["summarise"]
+__all__ = ["summarise", "format_summary"]
 
 
 def summarise(values: Tensor) -> dict[str, float]:
@@ -24,3 +24,8 @@ def summarise(values: Tensor) -> dict[str, float]:
     mean = float(finite.mean()) if n else math.nan
     half = 1.96 * float(finite.std()) / math.sqrt(n) if n > 1 else math.nan
     return {"mean": mean, "ci95": half, "n": n, "undefined": int(values.numel()) - n}
+
+
+def format_summary(summary: dict[str, float], digits: int = 3) -> str:
+    """A :func:`summarise` result as the tables print it: ``mean ± ci95``."""
+    return f"{summary['mean']:.{digits}f} ± {summary['ci95']:.{digits}f}"
