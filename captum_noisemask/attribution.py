@@ -4,31 +4,48 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
 from captum._utils.typing import TargetType, TensorOrTupleOfTensorsGeneric
 from captum.attr import PerturbationAttribution
 from captum.log import log_usage
-from torch import Tensor, nn
+from torch import Tensor
 
+from ._utils import model_state
 from ._utils import validation as check
-from ._utils.compat import _format_additional_forward_args, _format_output, _is_tuple
+from ._utils.compat import _format_output, _is_tuple
 from ._utils.typing import Highlight, OutputTransform, Thresholds
+from .certificate import Certificate, measure_certificate
+from .core.calibration import calibrate_levels
 from .core.levels import FeatureGroups, LevelLayout, PerPosition, map_shape
-from .core.mask_units import MaskReport, MaskUnits, resolve_thresholds
-from .core.noise import UniformNoise
-from .core.objective import OutputConstraint
-from .core.optimisation import NoisyForward, optimise_along_tolerances
+from .core.mask_units import MaskReport, resolve_thresholds
+from .core.optimisation import optimise_along_tolerances
+from .core.problem import HeldTo, NoiseMaskProblem, PreparedProblem, Seed
 from .presets import PAPER, Preset, resolve_preset
 
-__all__ = ["NoiseMaskAttribution", "DegenerateMapWarning"]
+__all__ = ["NoiseMaskAttribution", "DegenerateMapWarning", "GuaranteeWarning"]
 
-Seed = int | torch.Generator | None
+#: The keywords of :meth:`NoiseMaskAttribution.attribute` that define the problem
+#: (and so are accepted by :meth:`~NoiseMaskAttribution.certify` and friends).
+PROBLEM_KEYWORDS = (
+    "tolerance",
+    "relative_tolerance",
+    "response_tolerance",
+    "penalty",
+    "held_to",
+    "output_transform",
+    "noise_scale",
+)
 
 
 class DegenerateMapWarning(UserWarning):
-    """A returned map is constant (every level 0 or every level 1): it ranks nothing."""
+    """A returned map is constant (every level the same): it ranks nothing."""
+
+
+class GuaranteeWarning(UserWarning):
+    """``attribute(guarantee=p)`` could not meet ``p`` for some example."""
 
 
 class NoiseMaskAttribution(PerturbationAttribution):
@@ -47,9 +64,11 @@ class NoiseMaskAttribution(PerturbationAttribution):
 
     minimised with Adam and projected onto [0, 1] after every step. A large
     ``w`` means the position can be drowned in noise without changing the
-    output: it does not contribute. "Mask units" (forward hooks) force to
-    zero, during the noisy passes, every unit that was off (output <= its
-    layer's threshold) on the clean input; see :mod:`captum_noisemask.core.mask_units`.
+    output: it does not contribute. "Mask units" force to zero, during the
+    noisy passes, every unit that was off (input of its ReLU <= the site's
+    threshold) on the clean input; they intercept the ReLU calls through a
+    ``TorchFunctionMode``, see :mod:`captum_noisemask.core.mask_units`.
+    :meth:`certify` measures whether a map keeps its claim.
 
     Args:
         forward_func (Callable or nn.Module): The model, or a function
@@ -79,7 +98,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
         ... ).eval()
         >>> images = torch.rand(2, 1, 8, 8)
         >>> explainer = NoiseMaskAttribution(model)
-        >>> attributions = explainer.attribute(images, target=0, n_steps=20, seed=0)
+        >>> attributions = explainer.attribute(
+        ...     images, target=0, n_steps=20, response_tolerance=0.4, seed=0
+        ... )
         >>> attributions.shape
         torch.Size([2, 1, 8, 8])
         >>> bool(((attributions >= 0) & (attributions <= 1)).all())
@@ -87,8 +108,18 @@ class NoiseMaskAttribution(PerturbationAttribution):
     """
 
     def __init__(self, forward_func: Callable[..., Tensor], thresholds: Thresholds = None) -> None:
+        # A torch.compile'd module runs its graph without the Python-level ReLU calls the
+        # mask units intercept; its original module computes the same function eagerly.
+        forward_func = getattr(forward_func, "_orig_mod", forward_func)
+        if isinstance(forward_func, torch.jit.ScriptModule) and thresholds != {}:
+            raise TypeError(
+                "forward_func is a TorchScript module (torch.jit.script or torch.jit.trace): "
+                "its graph runs without the Python calls mask units intercept, so the map "
+                "would silently differ from the eager model's; pass the original nn.Module, "
+                "or thresholds={} to explain without mask units"
+            )
         super().__init__(forward_func)
-        self._model = forward_func if isinstance(forward_func, nn.Module) else None
+        self._model = model_state.explained_module(forward_func)
         self.thresholds = resolve_thresholds(self._model, thresholds)
 
     @property
@@ -112,7 +143,11 @@ class NoiseMaskAttribution(PerturbationAttribution):
         lr: float | None = None,
         tolerance: float | None = None,
         relative_tolerance: float | None = None,
+        response_tolerance: float | None = None,
+        penalty: float | None = None,
+        held_to: HeldTo = "plain",
         tolerance_path: Sequence[float] | None = None,
+        guarantee: float | None = None,
         output_transform: OutputTransform | None = None,
         highlight: Highlight = "contributing",
         noise_scale: float | Tensor | tuple[float | Tensor, ...] = 1.0,
@@ -181,6 +216,28 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         use it when logits move less than 1.0 (untrained or
                         weakly trained models, regression heads). Excludes
                         ``tolerance``. Default: None
+            response_tolerance (float, optional): Measures output changes in
+                        units of each example's response to full noise: the
+                        mean ``|y_k - y'_k|`` over the held outputs and
+                        :data:`~captum_noisemask.core.problem.RESPONSE_DRAWS`
+                        draws with ``w = 1`` everywhere, on the network the
+                        map is learnt for. ``0.4`` means "noise may move the
+                        outputs by 40% of what full noise does", which is
+                        what the paper's 1.0 logit is on its CNN (full noise
+                        moves its logits by about 2.5); unlike a tolerance in
+                        output units it binds on quiet models too. Excludes
+                        the other tolerances. Default: None
+            penalty (float, optional): Weight of the hinge in ``E(w)``: one
+                        unit of violation costs ``penalty`` units of
+                        ``mean(w)``. ``None``: 1, or ``1 / response_tolerance``
+                        with a response tolerance (violations counted in
+                        units of the tolerance band). Default: None
+            held_to (str, optional): The clean output the masked network's
+                        noisy outputs are compared with. ``"plain"``: the
+                        model's own (the paper's objective as written; the
+                        mask units alone may already move it); ``"masked"``:
+                        the masked network's on the clean input, so masking
+                        alone is never a violation. Default: "plain"
             tolerance_path (sequence of float, optional): A graded map,
                         beyond the paper: increasing multipliers of the
                         tolerance (absolute or relative), e.g. ``(1, 2, 4,
@@ -192,6 +249,16 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         starts from the previous one's levels and runs a
                         third of the steps, so ``(1, 2, 4, 8)`` costs 2x a
                         plain call. ``None``: one tolerance, the paper's map.
+                        Default: None
+            guarantee (float, optional): A share ``p`` in (0, 1): after the
+                        optimisation each map's levels are scaled down (by
+                        bisection on fresh draws) until the masked network
+                        keeps every held output within the tolerance with a
+                        Clopper-Pearson lower bound of at least ``p`` at
+                        95% confidence, as :meth:`certify` then measures.
+                        Calibrated on a stricter target (half way to 1) so
+                        that fresh draws meet ``p`` too; costs about 0.4x a
+                        fast map. ``None``: the map as optimised.
                         Default: None
             output_transform (Callable, optional): Applied to the model's
                         outputs before the tolerance is checked, e.g.
@@ -225,8 +292,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         steps. Default: False
             return_convergence_delta (bool, optional): Also return, per
                         example, the constraint violation left at the final
-                        map: the hinge term on ``N`` fresh draws (0 means
-                        every output stayed within the tolerance).
+                        map: the (weighted) hinge term on ``N`` fresh draws
+                        (0 means every output stayed within the tolerance),
+                        as :meth:`compute_convergence_delta` measures it.
                         Default: False
 
         Returns:
@@ -240,11 +308,13 @@ class NoiseMaskAttribution(PerturbationAttribution):
 
         Warns:
             DegenerateMapWarning: a returned map is constant.
+            GuaranteeWarning: ``guarantee`` cannot be met for an example.
 
         Raises:
             ValueError: NaN/inf or empty inputs, an out-of-range target, a
                         non-positive ``n_samples``/``n_steps``/``lr``, a
-                        negative tolerance, both tolerances, a
+                        negative tolerance, two tolerances, a ``guarantee``
+                        outside (0, 1), a
                         ``tolerance_path`` that is empty or does not increase
                         (or comes with ``return_convergence_delta``), an
                         unknown preset or highlight, or a model output that
@@ -255,51 +325,142 @@ class NoiseMaskAttribution(PerturbationAttribution):
         _refuse_inference_mode()
         is_inputs_tuple = _is_tuple(inputs)
         formatted = check.input_tuple(inputs)
-        settings = _settings(preset, n_samples, n_steps, lr, tolerance)
-        _one_tolerance(tolerance, relative_tolerance)
+        settings = _settings(preset, n_samples, n_steps, lr)
+        problem = NoiseMaskProblem.from_keywords(
+            settings.tolerance,
+            tolerance,
+            relative_tolerance,
+            response_tolerance,
+            penalty,
+            output_transform,
+            noise_scale,
+            held_to,
+        )
         factors = check.tolerance_path(tolerance_path)
         if factors is not None and return_convergence_delta:
             raise ValueError(
                 "return_convergence_delta needs one tolerance; a tolerance_path map has "
                 "none (call compute_convergence_delta on each tolerance's map instead)"
             )
+        if guarantee is not None:
+            check.check_open_unit("guarantee", guarantee)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
+        check.check_flag("show_progress", show_progress)
+        check.check_flag("return_convergence_delta", return_convergence_delta)
         check.check_highlight(highlight)
-        if self._model is not None and self._model.training:
-            warnings.warn(
-                "the model is in training mode: dropout and batch statistics make "
-                "its outputs random; call model.eval() before attribute",
-                stacklevel=3,
+        layout = _layout(formatted, feature_mask)
+        with self._guarded(), torch.enable_grad():  # NoiseTunnel and captum.metrics use no_grad
+            prepared = self._prepare(
+                problem, formatted, target, additional_forward_args, seed, internal_batch_size
             )
-        # NoiseTunnel and captum.metrics call attribute under no_grad.
-        with torch.enable_grad():
-            problem = self._problem(
-                formatted,
-                target,
-                additional_forward_args,
-                _layout(formatted, feature_mask),
-                settings,
-                relative_tolerance,
-                output_transform,
-                noise_scale,
-                seed,
-                internal_batch_size,
-            )
-            result = optimise_along_tolerances(problem, settings, factors or (1.0,), show_progress)
+            network = prepared.network(layout, settings.n_samples, settings.antithetic)
+            result = optimise_along_tolerances(network, settings, factors or (1.0,), show_progress)
+            maps = result.maps
+            if guarantee is not None:
+                maps = self._calibrated(prepared, maps, guarantee)
             delta = (
-                problem.evaluate(result.maps, with_grad=False).hinge
+                _delta(prepared, maps, settings.n_samples, settings.antithetic)
                 if return_convergence_delta
                 else None
             )
-        _warn_if_constant(result.maps, relative_tolerance is not None)
+        _warn_if_constant(maps, problem)
         attributions = tuple(
             (w if highlight == "non_contributing" else 1.0 - w).expand_as(x).contiguous()
-            for w, x in zip(result.maps, problem.inputs, strict=True)
+            for w, x in zip(maps, formatted, strict=True)
         )
         formatted_out = _format_output(is_inputs_tuple, attributions)
         if delta is not None:
             return formatted_out, delta
         return formatted_out
+
+    @log_usage()
+    def certify(
+        self,
+        inputs: TensorOrTupleOfTensorsGeneric,
+        attributions: TensorOrTupleOfTensorsGeneric,
+        target: TargetType = None,
+        additional_forward_args: Any = None,
+        *,
+        highlight: Highlight = "contributing",
+        n_draws: int = 1000,
+        confidence: float = 0.95,
+        seed: Seed = None,
+        internal_batch_size: int | None = None,
+        **settings: Any,
+    ) -> Certificate:
+        r"""Measures the claim of maps: noise at their levels keeps the held outputs.
+
+        Fresh, independent draws ``U * w`` at each map's own levels (read
+        from ``attributions`` as ``highlight`` returned them) go through the
+        masked network (mask units on, held to the clean output ``held_to``
+        names) and through the caller's unmodified model (held to its own
+        clean output). Forward passes only, under ``torch.no_grad``, at most
+        ``internal_batch_size`` rows at once.
+
+        Args:
+            inputs (Tensor or tuple[Tensor, ...]): The explained inputs.
+            attributions (Tensor or tuple[Tensor, ...]): Their maps, shaped
+                        like ``inputs``, values in [0, 1].
+            target (optional): The held outputs, as in :meth:`attribute`.
+            additional_forward_args (optional): As in :meth:`attribute`.
+            highlight (str, optional): How ``attributions`` are expressed.
+                        Default: "contributing"
+            n_draws (int, optional): Draws per example and measurement.
+                        Default: 1000
+            confidence (float, optional): Of the Clopper-Pearson lower
+                        bounds, in (0, 1). Default: 0.95
+            seed (int or torch.Generator, optional): Seeds the draws.
+                        Default: None
+            internal_batch_size (int, optional): Most rows per forward pass.
+                        Default: None
+            **settings: The problem the maps were learnt for: ``tolerance``,
+                        ``relative_tolerance``, ``response_tolerance``,
+                        ``held_to``, ``output_transform``, ``noise_scale``
+                        (and ``penalty``, which does not change a
+                        certificate), as passed to :meth:`attribute`.
+
+        Returns:
+            *Certificate*: ``.masked`` and ``.plain`` (each with per-example
+            ``within``, ``within_lower`` and ``decision_kept``) and
+            ``.necessity`` (per example, the share of draws on the plain
+            model leaving the tolerance when full noise covers only the
+            contributing positions). ``print`` shows a table.
+
+        Raises:
+            ValueError: maps not shaped like the inputs, outside [0, 1] or
+                        NaN; ``confidence`` outside (0, 1); bad settings.
+            TypeError: an unknown keyword in ``settings``.
+
+        Examples::
+
+            >>> import torch
+            >>> from torch import nn
+            >>> from captum_noisemask import NoiseMaskAttribution
+            >>> _ = torch.manual_seed(0)
+            >>> model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3)).eval()
+            >>> x = torch.rand(2, 1, 4, 4)
+            >>> explainer = NoiseMaskAttribution(model)
+            >>> maps = explainer.attribute(x, n_steps=50, response_tolerance=0.4, seed=0)
+            >>> certificate = explainer.certify(
+            ...     x, maps, n_draws=200, seed=1, response_tolerance=0.4
+            ... )
+            >>> tuple(certificate.masked.within_lower.shape)
+            (2,)
+            >>> bool((certificate.plain.within_lower <= certificate.plain.within).all())
+            True
+        """
+        _refuse_inference_mode()
+        formatted = check.input_tuple(inputs)
+        check.check_positive_int("n_draws", n_draws)
+        check.check_open_unit("confidence", confidence)
+        check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
+        levels = _levels_of(attributions, formatted, highlight)
+        problem = _problem_of(settings, "certify")
+        with self._guarded(), torch.no_grad():
+            prepared = self._prepare(
+                problem, formatted, target, additional_forward_args, seed, internal_batch_size
+            )
+            return measure_certificate(prepared, levels, n_draws, confidence)
 
     def compute_convergence_delta(  # type: ignore[override]
         self,
@@ -310,18 +471,15 @@ class NoiseMaskAttribution(PerturbationAttribution):
         *,
         highlight: Highlight = "contributing",
         n_samples: int = 100,
-        tolerance: float | None = None,
-        relative_tolerance: float | None = None,
-        output_transform: OutputTransform | None = None,
-        noise_scale: float | Tensor | tuple[float | Tensor, ...] = 1.0,
         seed: Seed = None,
+        **settings: Any,
     ) -> Tensor:
         r"""The constraint violation a map leaves: the hinge term on fresh draws.
 
-        ``(1/N) sum_n sum_k max(|y_k - y'_k| - a, 0)`` per example, with the
-        noise levels read from ``attributions`` (as ``highlight`` returned
-        them) and the mask units of this explainer. 0 means every output
-        stayed within the tolerance on every draw.
+        ``penalty * (1/N) sum_n sum_k max(|y_k - y'_k| - a, 0)`` per example,
+        with the noise levels read from ``attributions`` (as ``highlight``
+        returned them) and the mask units of this explainer. 0 means every
+        output stayed within the tolerance on every draw.
 
         Args:
             attributions (Tensor or tuple[Tensor, ...]): Maps as returned by
@@ -332,48 +490,32 @@ class NoiseMaskAttribution(PerturbationAttribution):
             highlight (str, optional): How ``attributions`` are expressed.
                         Default: "contributing"
             n_samples (int, optional): Draws ``N``. Default: 100
-            tolerance (float, optional): As in :meth:`attribute` (default: the
-                        presets' 1.0).
-            relative_tolerance (float, optional): As in :meth:`attribute`.
-            output_transform (Callable, optional): As in :meth:`attribute`.
-            noise_scale (float, Tensor or tuple, optional): As in :meth:`attribute`.
             seed (int or torch.Generator, optional): As in :meth:`attribute`.
+            **settings: The problem, as in :meth:`certify`: ``tolerance``
+                        (default: the presets' 1.0), ``relative_tolerance``,
+                        ``response_tolerance``, ``penalty``, ``held_to``,
+                        ``output_transform``, ``noise_scale``.
 
         Returns:
             *Tensor* of shape ``(B,)``.
         """
         _refuse_inference_mode()
         formatted = check.input_tuple(inputs)
-        maps = attributions if isinstance(attributions, tuple) else (attributions,)
-        if len(maps) != len(formatted) or any(
-            m.shape != x.shape for m, x in zip(maps, formatted, strict=True)
-        ):
-            raise ValueError("attributions must have the shapes of inputs")
-        check.check_highlight(highlight)
         check.check_positive_int("n_samples", n_samples)
-        settings = _settings(PAPER, n_samples, None, None, tolerance)
-        _one_tolerance(tolerance, relative_tolerance)
-        levels = tuple(
-            (m if highlight == "non_contributing" else 1.0 - m).detach().to(x)
-            for m, x in zip(maps, formatted, strict=True)
-        )
-        with torch.enable_grad():
-            problem = self._problem(
-                formatted,
-                target,
-                additional_forward_args,
-                PerPosition([tuple(x.shape) for x in formatted]),
-                settings,
-                relative_tolerance,
-                output_transform,
-                noise_scale,
-                seed,
-                None,
+        levels = _levels_of(attributions, formatted, highlight)
+        problem = _problem_of(settings, "compute_convergence_delta")
+        with self._guarded(), torch.no_grad():
+            prepared = self._prepare(
+                problem, formatted, target, additional_forward_args, seed, None
             )
-            return problem.evaluate(levels, with_grad=False).hinge
+            return _delta(prepared, levels, n_samples, antithetic=False)
 
     def inspect_masks(
-        self, inputs: Tensor | tuple[Tensor, ...], additional_forward_args: Any = None
+        self,
+        inputs: Tensor | tuple[Tensor, ...],
+        additional_forward_args: Any = None,
+        *,
+        output_transform: OutputTransform | None = None,
     ) -> MaskReport:
         r"""Where the mask units sit on these inputs, and what masking alone does.
 
@@ -383,6 +525,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
         Args:
             inputs (Tensor or tuple[Tensor, ...]): Input batch(es).
             additional_forward_args (Any, optional): As in :meth:`attribute`.
+            output_transform (Callable, optional): As in :meth:`attribute`
+                        (e.g. to pick the logits of a model returning a
+                        tuple). Default: None
 
         Returns:
             *MaskReport*: ``.sites`` in execution order, each with ``.name``
@@ -391,7 +536,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
             site's units forced to zero) and ``.switched_off`` (the fraction
             that was on, above 0, yet at or below the threshold); and
             ``.output_change`` (per example, the largest absolute change of
-            an output caused by masking alone). ``print`` shows a table.
+            a transformed output caused by masking alone). ``print`` shows a
+            table.
 
         Examples::
 
@@ -411,92 +557,76 @@ class NoiseMaskAttribution(PerturbationAttribution):
             [0.0, 0.0]
         """
         _refuse_inference_mode()
-        formatted = tuple(x.detach() for x in check.input_tuple(inputs))
-        extra = _format_additional_forward_args(additional_forward_args) or ()
-        with torch.no_grad():
-            masks, clean = MaskUnits.record(
-                self._model, self.thresholds, lambda: self.forward_func(*formatted, *extra)
-            )
-            with masks.for_examples(slice(0, formatted[0].shape[0])), masks.active():
-                masked = self.forward_func(*formatted, *extra)
-        change = (masked - clean).abs().reshape(clean.shape[0], -1).amax(1)
-        return masks.report(change)
+        formatted = check.input_tuple(inputs)
+        problem = NoiseMaskProblem.from_keywords(
+            PAPER.tolerance, output_transform=output_transform, held_to="masked"
+        )
+        with self._guarded(), torch.no_grad():
+            prepared = self._prepare(problem, formatted, None, additional_forward_args, None, None)
+        change = prepared.masked_output - prepared.plain_output
+        return prepared.mask_units.report(change.abs().reshape(change.shape[0], -1).amax(1))
 
     def attribute_future(self, *args: Any, **kwargs: Any) -> Any:
         """Not supported: the optimisation needs the outputs synchronously."""
         raise NotImplementedError("NoiseMaskAttribution does not support attribute_future")
 
-    def _problem(
+    def _prepare(
         self,
+        problem: NoiseMaskProblem,
         inputs: tuple[Tensor, ...],
         target: TargetType,
         additional_forward_args: Any,
-        layout: LevelLayout,
-        settings: Preset,
-        relative_tolerance: float | None,
-        output_transform: OutputTransform | None,
-        noise_scale: object,
         seed: Seed,
         internal_batch_size: int | None,
-    ) -> NoisyForward:
-        """The clean pass (mask units, clean outputs, tolerance), ready for noisy passes."""
-        if relative_tolerance is not None:
-            check.check_number("relative_tolerance", relative_tolerance, 0.0, inclusive=False)
-        scales = check.noise_scales(noise_scale, inputs)
-        _warn_if_out_of_noise_range(inputs, scales)
-        if not isinstance(seed, (int, torch.Generator, type(None))) or isinstance(seed, bool):
-            raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
-        # Inference tensors cannot take part in autograd; plain copies can.
-        clean_inputs = tuple(x.clone() if x.is_inference() else x.detach() for x in inputs)
-        batch = clean_inputs[0].shape[0]
-        extra = _format_additional_forward_args(additional_forward_args) or ()
-        with torch.no_grad():
-            mask_units, clean_output = MaskUnits.record(
-                self._model, self.thresholds, lambda: self.forward_func(*clean_inputs, *extra)
-            )
-            transformed = (
-                clean_output if output_transform is None else output_transform(clean_output)
-            )
-            if relative_tolerance is None:
-                constraint = OutputConstraint(target, batch, settings.tolerance, output_transform)
-            else:
-                spread = _output_spread(transformed).clamp_min(torch.finfo(transformed.dtype).tiny)
-                constraint = OutputConstraint(
-                    target, batch, relative_tolerance, output_transform, spread
-                )
-            constraint.check(transformed)
-            clean = constraint.select(clean_output, slice(0, batch), 1)
-        return NoisyForward(
-            forward_func=self.forward_func,
-            inputs=clean_inputs,
-            additional_forward_args=extra,
-            constraint=constraint,
-            clean=clean,
-            mask_units=mask_units,
-            noise=UniformNoise(
-                [x.shape[1:] for x in clean_inputs],
-                scales,
-                clean_inputs[0].dtype,
-                clean_inputs[0].device,
-                settings.antithetic,
-                seed,
-            ),
-            layout=layout,
-            n_samples=settings.n_samples,
-            internal_batch_size=internal_batch_size,
+    ) -> PreparedProblem:
+        return problem.prepare(
+            self.forward_func,
+            self._model,
+            self.thresholds,
+            inputs,
+            target,
+            additional_forward_args,
+            seed,
+            internal_batch_size,
         )
+
+    def _guarded(self) -> AbstractContextManager[None]:
+        """Keeps the caller's model as it was (see :mod:`captum_noisemask._utils.model_state`)."""
+        return model_state.preserved(self._model, self.forward_func)
+
+    def _calibrated(
+        self, prepared: PreparedProblem, maps: tuple[Tensor, ...], guarantee: float
+    ) -> tuple[Tensor, ...]:
+        calibration = calibrate_levels(prepared, maps, guarantee, CERTIFICATE_CONFIDENCE)
+        infeasible = (~calibration.feasible).nonzero().flatten().tolist()
+        if infeasible:
+            hint = (
+                "pass held_to='masked', so that masking alone is not a violation, or a larger "
+                "tolerance"
+                if prepared.spec.held_to == "plain" and prepared.mask_units.sites
+                else "pass a larger tolerance"
+            )
+            warnings.warn(
+                f"guarantee={guarantee} cannot hold for example(s) {infeasible} even without "
+                f"noise: the masked network's clean outputs already leave the tolerance; {hint}",
+                GuaranteeWarning,
+                stacklevel=4,
+            )
+        return calibration.maps
+
+
+#: Confidence of the bound ``attribute(guarantee=p)`` calibrates to (certify's default).
+CERTIFICATE_CONFIDENCE = 0.95
 
 
 def _settings(
-    preset: str | Preset,
-    n_samples: int | None,
-    n_steps: int | None,
-    lr: float | None,
-    tolerance: float | None,
+    preset: str | Preset, n_samples: int | None, n_steps: int | None, lr: float | None
 ) -> Preset:
     """The preset with the caller's overrides, checked."""
     settings = resolve_preset(preset)
-    overrides = {"n_samples": n_samples, "n_steps": n_steps, "tolerance": tolerance}
+    overrides = {"n_samples": n_samples, "n_steps": n_steps}
+    for name, value in overrides.items():
+        check.check_positive_int(name, value, allow_none=True)
     settings = settings.replace(**{k: v for k, v in overrides.items() if v is not None})
     if lr is not None:
         check.check_number("lr", lr, 0.0, inclusive=False)
@@ -516,38 +646,51 @@ def _layout(inputs: tuple[Tensor, ...], feature_mask: object) -> LevelLayout:
     return FeatureGroups(check.feature_masks(feature_mask, inputs), inputs[0].shape[0])
 
 
-def _one_tolerance(tolerance: float | None, relative_tolerance: float | None) -> None:
-    if tolerance is not None and relative_tolerance is not None:
-        raise ValueError(
-            "pass tolerance (output units) or relative_tolerance (a fraction of each "
-            "example's output spread), not both"
+def _problem_of(settings: dict[str, Any], method: str) -> NoiseMaskProblem:
+    """The problem named by ``certify``'s (or the delta's) keyword arguments."""
+    unknown = sorted(set(settings) - set(PROBLEM_KEYWORDS))
+    if unknown:
+        raise TypeError(
+            f"{method} got unexpected keyword argument(s) {unknown}; the problem's keywords "
+            f"are {list(PROBLEM_KEYWORDS)}"
         )
+    return NoiseMaskProblem.from_keywords(PAPER.tolerance, **settings)
 
 
-def _output_spread(outputs: Tensor) -> Tensor:
-    """Per example: the standard deviation over its outputs, or ``|y|`` for one output."""
-    flat = outputs.reshape(outputs.shape[0], -1)
-    if flat.shape[1] == 1:
-        return flat[:, 0].abs()
-    return flat.std(dim=1)
-
-
-def _warn_if_out_of_noise_range(
-    inputs: tuple[Tensor, ...], scales: tuple[float | Tensor, ...]
-) -> None:
-    """Inputs spanning far more than the noise's width make the noise negligible."""
-    for i, (x, scale) in enumerate(zip(inputs, scales, strict=True)):
-        if isinstance(scale, Tensor):
-            continue  # a per-channel scale was chosen for these inputs
-        span = float(x.detach().max() - x.detach().min())
-        if span > 10 * 2 * scale:
-            warnings.warn(
-                f"inputs[{i}] span {span:.3g} but the noise is U[-{scale:g}, {scale:g}]: the "
-                "noise is too small to drown any value; pass noise_scale in the inputs' "
-                "units (e.g. 255 for pixels in [0, 255], 1 / std per channel after "
-                "normalisation)",
-                stacklevel=4,
+def _levels_of(
+    attributions: object, inputs: tuple[Tensor, ...], highlight: object
+) -> tuple[Tensor, ...]:
+    """Noise levels ``w`` from maps as ``attribute`` returned them, checked."""
+    check.check_highlight(highlight)
+    maps = attributions if isinstance(attributions, tuple) else (attributions,)
+    if len(maps) != len(inputs) or not all(isinstance(m, Tensor) for m in maps):
+        raise TypeError(
+            f"attributions must be a tensor or a tuple of {len(inputs)} tensors, one per input"
+        )
+    levels = []
+    for i, (m, x) in enumerate(zip(maps, inputs, strict=True)):
+        if m.shape != x.shape:
+            raise ValueError(
+                f"attributions[{i}] has shape {tuple(m.shape)}; it must have the shape of "
+                f"inputs[{i}], {tuple(x.shape)}"
             )
+        if not m.is_floating_point() or bool(((m < 0) | (m > 1) | m.isnan()).any()):
+            raise ValueError(
+                f"attributions[{i}] must hold floating point values in [0, 1] (maps as "
+                "attribute returns them), with no NaN"
+            )
+        w = m if highlight == "non_contributing" else 1.0 - m
+        levels.append(w.detach().to(x.device, x.dtype))
+    return tuple(levels)
+
+
+def _delta(
+    prepared: PreparedProblem, maps: tuple[Tensor, ...], n_samples: int, antithetic: bool
+) -> Tensor:
+    """The weighted hinge of ``maps`` on ``n_samples`` fresh draws, per example."""
+    layout = PerPosition([tuple(w.shape) for w in maps])
+    network = prepared.network(layout, n_samples, antithetic)
+    return network.evaluate(maps, with_grad=False).hinge
 
 
 def _refuse_inference_mode() -> None:
@@ -559,26 +702,39 @@ def _refuse_inference_mode() -> None:
         )
 
 
-def _warn_if_constant(maps: tuple[Tensor, ...], relative: bool) -> None:
+#: Maps whose levels differ by less than this are constant.
+CONSTANT_MAP_SPAN = 1e-3
+
+
+def _warn_if_constant(maps: tuple[Tensor, ...], problem: NoiseMaskProblem) -> None:
     flat = torch.cat([w.reshape(w.shape[0], -1) for w in maps], dim=1)
-    zeros = (flat == 0).all(1).nonzero().flatten().tolist()
-    ones = (flat == 1).all(1).nonzero().flatten().tolist()
-    fix: dict[str, str] = {
-        "0": "even the smallest noise moved the outputs beyond the tolerance: "
+    constant = (flat.amax(1) - flat.amin(1)) < CONSTANT_MAP_SPAN
+    level = flat.mean(1)
+    relative = problem.unit == "spread"
+    advice = {
+        "low": "even the smallest noise moved the held outputs beyond the tolerance: "
         + ("raise relative_tolerance" if relative else "pass a larger tolerance"),
-        "1": "no noise moved the outputs by the tolerance (the model's outputs barely "
-        "move): "
+        "high": "full noise on every position leaves the held outputs within the "
+        "tolerance, so nothing contributes at this tolerance: "
         + (
-            "lower relative_tolerance"
-            if relative
-            else "pass relative_tolerance (e.g. 0.1) or a smaller tolerance"
+            "lower response_tolerance (it is a fraction of that full-noise change)"
+            if problem.unit == "response"
+            else "pass response_tolerance (e.g. 0.4), which scales the tolerance to the "
+            "model's own response to full noise"
         ),
+        "flat": "the levels have not separated; run more n_steps, or check that some "
+        "noise moves the held outputs by the tolerance (certify measures it)",
     }
-    for level, examples in (("0", zeros), ("1", ones)):
-        if examples:
-            warnings.warn(
-                f"the map of example(s) {examples} is constant (every noise level w = {level}): "
-                f"{fix[level]}",
-                DegenerateMapWarning,
-                stacklevel=4,  # past log_usage's wrapper, at the caller
-            )
+    groups: dict[str, list[int]] = {}
+    for index in constant.nonzero().flatten().tolist():
+        value = float(level[index])
+        kind = "low" if value <= 1e-6 else "high" if value >= 1 - 1e-6 else "flat"
+        groups.setdefault(kind, []).append(index)
+    for kind, examples in groups.items():
+        values = ", ".join(f"{float(level[i]):.2f}" for i in examples[:4])
+        warnings.warn(
+            f"the map of example(s) {examples} is constant (noise level w = {values}): "
+            f"{advice[kind]}",
+            DegenerateMapWarning,
+            stacklevel=4,  # past log_usage's wrapper, at the caller
+        )

@@ -37,7 +37,7 @@ ALLOWED = {
 def layer_of(module: str) -> str:
     """The layer of a dotted module name inside the package."""
     parts = module.split(".")[1:]
-    if not parts or parts[0] in {"attribution", "presets", "feature_masks", "core"}:
+    if not parts or parts[0] in {"attribution", "certificate", "presets", "feature_masks", "core"}:
         return "method"
     if parts[0] in {"cli", "__main__"}:
         return "cli"

@@ -34,6 +34,11 @@ def input_tuple(inputs: object) -> tuple[Tensor, ...]:
             raise TypeError(
                 f"inputs[{i}] must be a floating point tensor (noise is added to it), got {x.dtype}"
             )
+        if x.is_meta:
+            raise ValueError(
+                f"inputs[{i}] is on the meta device, which holds no values; pass inputs on "
+                "a real device (cpu, cuda, ...)"
+            )
         if x.dim() == 0 or x.shape[0] == 0:
             raise ValueError(
                 f"inputs[{i}] must have a non-empty batch dimension, got shape {tuple(x.shape)}"
@@ -65,6 +70,20 @@ def check_number(name: str, value: object, minimum: float, inclusive: bool) -> N
     ok = value >= minimum if inclusive else value > minimum
     if not math.isfinite(value) or not ok:
         raise ValueError(f"{name} must be a finite number {bound} {minimum}, got {value}")
+
+
+def check_open_unit(name: str, value: object) -> None:
+    """``value`` must be a number strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in (0, 1), got {value!r}")
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{name} must be a number in (0, 1), got {value}")
+
+
+def check_flag(name: str, value: object) -> None:
+    """``value`` must be a bool (``1`` or ``"yes"`` is more likely a slip than a choice)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def tolerance_path(path: object) -> tuple[float, ...] | None:
@@ -124,9 +143,12 @@ def noise_scales(noise_scale: object, inputs: tuple[Tensor, ...]) -> tuple[float
                     f"not broadcast to one example {tuple(example)}; per channel use "
                     f"shape ({example[0] if example else 1}, 1, 1)"
                 )
-            if not scale.is_floating_point() or not bool(
-                (torch.isfinite(scale) & (scale > 0)).all()
-            ):
+            if not scale.is_floating_point():
+                raise TypeError(
+                    f"noise_scale for inputs[{i}] must be a floating point tensor, got "
+                    f"{scale.dtype} (e.g. pass torch.tensor([...], dtype=torch.float32))"
+                )
+            if not bool((torch.isfinite(scale) & (scale > 0)).all()):
                 raise ValueError(f"noise_scale for inputs[{i}] must be finite and > 0")
             checked.append(scale.detach().to(x.device, x.dtype))
         else:

@@ -34,6 +34,9 @@ class OutputConstraint:
                     the clean output spread); ``None`` measures raw changes.
         output_transform (Callable, optional): Applied to the model's
                     outputs before selection (e.g. ``softmax``).
+        penalty (float, optional): Weight of the hinge in the objective: one
+                    unit of violation costs ``penalty`` units of mean level.
+                    Default: 1.0
 
     Raises:
         TypeError: ``target`` has none of the forms above.
@@ -48,8 +51,10 @@ class OutputConstraint:
         tolerance: float,
         output_transform: OutputTransform | None,
         output_scale: Tensor | None = None,
+        penalty: float = 1.0,
     ) -> None:
         self.tolerance = tolerance
+        self.penalty = penalty
         self.output_scale = output_scale
         self.output_transform = output_transform
         self.shared_index: tuple[int, ...] | None = None
@@ -91,6 +96,37 @@ class OutputConstraint:
                 f"tuples, or an integer tensor; got {type(target).__name__}"
             )
 
+    def transform(self, output: object, rows: int) -> Tensor:
+        """The model's output through ``output_transform``, checked to be ``(rows, ...)``.
+
+        Raises:
+            TypeError: the (transformed) output is not a tensor.
+            ValueError: it has no batch dimension of ``rows`` or no values per row.
+        """
+        if self.output_transform is not None:
+            output = self.output_transform(output)  # type: ignore[arg-type]
+            source = "output_transform"
+        else:
+            source = "the model"
+        if not isinstance(output, Tensor):
+            hint = (
+                "; pass output_transform to pick the tensor to hold, e.g. "
+                "output_transform=lambda out: out[0]"
+                if self.output_transform is None
+                else ""
+            )
+            raise TypeError(
+                f"{source} returned a {type(output).__name__}; NoiseMask needs a tensor of "
+                f"shape (batch, ...){hint}"
+            )
+        if output.dim() == 0 or output.shape[0] != rows or output[0].numel() == 0:
+            raise ValueError(
+                f"{source} returned shape {tuple(output.shape)}; NoiseMask needs a tensor "
+                f"with the batch dimension first ({rows} rows here) and at least one value "
+                "per row"
+            )
+        return output
+
     def check(self, output: Tensor) -> None:
         """Raises ValueError unless this constraint can select from ``output``."""
         if self.shared_index is None and self.per_example_index is None:
@@ -124,13 +160,12 @@ class OutputConstraint:
         """Returns the constrained outputs as ``(rows, K')``.
 
         Args:
-            output (Tensor): Model output of ``n_draws`` draws of the examples
-                        in ``examples``, sample-major.
+            output (Tensor): Transformed model output (see :meth:`transform`)
+                        of ``n_draws`` draws of the examples in ``examples``,
+                        sample-major.
             examples (slice): Which examples of the batch the rows belong to.
             n_draws (int): Number of draws per example in ``output``.
         """
-        if self.output_transform is not None:
-            output = self.output_transform(output)
         if self.shared_index is not None:
             output = output[(slice(None),) + self.shared_index]
         elif self.per_example_index is not None:
@@ -139,8 +174,15 @@ class OutputConstraint:
             output = output[(rows,) + index.unbind(1)]
         return output.reshape(output.shape[0], -1)
 
-    def violation(self, clean: Tensor, noisy: Tensor, examples: slice) -> Tensor:
-        """Per row: ``sum_k max(|y_k - y'_k| - a, 0)``.
+    def with_tolerance(self, tolerance: float) -> OutputConstraint:
+        """A copy holding the same outputs to another tolerance (a tolerance path's point)."""
+        copy = object.__new__(OutputConstraint)
+        copy.__dict__.update(self.__dict__)
+        copy.tolerance = tolerance
+        return copy
+
+    def change(self, clean: Tensor, noisy: Tensor, examples: slice) -> Tensor:
+        """Per row and held output, ``|y_k - y'_k|`` in the constraint's units, ``(rows, K')``.
 
         Args:
             clean (Tensor): Selected clean outputs of the examples, ``(n, K')``.
@@ -151,7 +193,16 @@ class OutputConstraint:
         change = (noisy.unflatten(0, (-1, clean.shape[0])) - clean).abs()
         if self.output_scale is not None:
             change = change / self.output_scale[examples].unsqueeze(-1)
-        return (change - self.tolerance).clamp_min(0).sum(-1).flatten()
+        return change.flatten(0, 1)
+
+    def violation(self, clean: Tensor, noisy: Tensor, examples: slice) -> Tensor:
+        """Per row: ``penalty * sum_k max(|y_k - y'_k| - a, 0)`` (arguments of :meth:`change`)."""
+        hinge = (self.change(clean, noisy, examples) - self.tolerance).clamp_min(0).sum(-1)
+        return hinge if self.penalty == 1.0 else hinge * self.penalty
+
+    def within(self, clean: Tensor, noisy: Tensor, examples: slice) -> Tensor:
+        """Per row: whether every held output stays within the tolerance (bool)."""
+        return (self.change(clean, noisy, examples) <= self.tolerance).all(-1)
 
 
 def _all_ints(values: Sequence[object]) -> bool:

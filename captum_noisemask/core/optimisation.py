@@ -8,6 +8,7 @@ of ``-mean(w)``, step, project.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .objective import OutputConstraint
 
 __all__ = [
     "NoisyForward",
+    "DrawOutcomes",
     "HingeEstimate",
     "NoiseLevels",
     "optimise_noise_levels",
@@ -54,6 +56,8 @@ class NoisyForward:
         n_samples (int): Draws ``N`` per evaluation.
         internal_batch_size (int, optional): Bound on the rows of one
                     forward pass; ``None`` sends all ``N * B`` rows at once.
+        clean_decision (Tensor, optional): Per example, the top-1 output of the
+                    clean pass the network is held to (for :meth:`outcomes`).
     """
 
     forward_func: Callable[..., Tensor]
@@ -66,7 +70,12 @@ class NoisyForward:
     layout: LevelLayout
     n_samples: int
     internal_batch_size: int | None
+    clean_decision: Tensor | None = None
     n_rows_evaluated: int = 0
+
+    def __post_init__(self) -> None:
+        if self.clean_decision is None:
+            self.clean_decision = self.clean.new_zeros(self.clean.shape[0], dtype=torch.long)
 
     def evaluate(
         self, params: tuple[Tensor, ...], with_grad: bool, with_variance: bool = False
@@ -130,6 +139,39 @@ class NoisyForward:
             for first in range(0, batch, examples_per_chunk):
                 yield draws, slice(first, min(first + examples_per_chunk, batch))
 
+    def outcomes(self, params: tuple[Tensor, ...]) -> DrawOutcomes:
+        """Per draw and example: held outputs within the tolerance, decision kept, change.
+
+        Forward passes only, under ``torch.no_grad``, chunked like :meth:`evaluate`.
+        """
+        n_batch = self.clean.shape[0]
+        assert self.clean_decision is not None  # set in __post_init__
+        within, kept, changes = [], [], []
+        per_draw: list[tuple[Tensor, Tensor, Tensor]] = []
+        with torch.no_grad():
+            for draws, examples in self._chunks():
+                levels = self.layout.maps(params, examples)
+                noisy = self._noisy_rows(levels, draws, examples, requires_grad=False)
+                n_draws = draws[0].shape[0]
+                output = self._forward_rows(noisy, n_draws, examples)
+                selected = self.constraint.select(output, examples, n_draws)
+                clean = self.clean[examples]
+                change = self.constraint.change(clean, selected, examples)
+                rows = (n_draws, examples.stop - examples.start)
+                per_draw.append(
+                    (
+                        self.constraint.within(clean, selected, examples).view(rows),
+                        _decision(output).view(rows) == self.clean_decision[examples],
+                        change.mean(-1).view(rows),
+                    )
+                )
+                if examples.stop == n_batch:  # all examples of these draws are in
+                    within.append(torch.cat([w for w, _, _ in per_draw], 1))
+                    kept.append(torch.cat([k for _, k, _ in per_draw], 1))
+                    changes.append(torch.cat([c for _, _, c in per_draw], 1))
+                    per_draw = []
+        return DrawOutcomes(torch.cat(within), torch.cat(kept), torch.cat(changes))
+
     def _noisy_rows(
         self,
         levels: tuple[Tensor, ...],
@@ -137,21 +179,59 @@ class NoisyForward:
         examples: slice,
         requires_grad: bool,
     ) -> tuple[Tensor, ...]:
-        """``x + U * w`` for every draw and example, sample-major ``(n * b, ...)``."""
+        """``x + U * w`` for every draw and example, sample-major ``(n * b, ...)``.
+
+        Made under ``no_grad`` and detached from any view, so that the leaves
+        the gradient is taken against own their storage.
+        """
         with torch.no_grad():
             noisy = tuple(
-                (x[examples] + u * w).flatten(0, 1)
+                (x[examples] + u * w).flatten(0, 1).detach()
                 for x, u, w in zip(self.inputs, draws, levels, strict=True)
             )
         return tuple(r.requires_grad_() for r in noisy) if requires_grad else noisy
 
-    def _violation(self, noisy: tuple[Tensor, ...], n_draws: int, examples: slice) -> Tensor:
+    def _forward_rows(self, noisy: tuple[Tensor, ...], n_draws: int, examples: slice) -> Tensor:
+        """The transformed model output on noisy rows, mask units on.
+
+        With gradients on, the model gets copies of the leaves, so a model that
+        writes into its input leaves them (and their gradient) intact.
+        """
         args = _rows_of(self.additional_forward_args, examples, n_draws, self.clean.shape[0])
+        rows = tuple(r.clone() for r in noisy) if torch.is_grad_enabled() else noisy
         with self.mask_units.for_examples(examples), self.mask_units.active():
-            output = self.forward_func(*noisy, *args)
+            output = self.forward_func(*rows, *args)
         self.n_rows_evaluated += noisy[0].shape[0]
+        return self.constraint.transform(output, noisy[0].shape[0])
+
+    def _violation(self, noisy: tuple[Tensor, ...], n_draws: int, examples: slice) -> Tensor:
+        output = self._forward_rows(noisy, n_draws, examples)
         selected = self.constraint.select(output, examples, n_draws)
         return self.constraint.violation(self.clean[examples], selected, examples)
+
+
+@dataclass
+class DrawOutcomes:
+    """What fresh draws did, from :meth:`NoisyForward.outcomes`; each ``(n_draws, B)``.
+
+    Attributes:
+        within (Tensor): Every held output stayed within the tolerance (bool).
+        decision_kept (Tensor): The top-1 output is the clean one's (bool).
+        mean_change (Tensor): Mean ``|y_k - y'_k|`` over the held outputs, in
+                    the constraint's units.
+    """
+
+    within: Tensor
+    decision_kept: Tensor
+    mean_change: Tensor
+
+
+def _decision(output: Tensor) -> Tensor:
+    """Per row, the top-1 output (flattened), or the sign of a single output."""
+    flat = output.reshape(output.shape[0], -1)
+    if flat.shape[1] == 1:
+        return (flat[:, 0] > 0).long()
+    return flat.argmax(1)
 
 
 @dataclass
@@ -258,8 +338,8 @@ def optimise_along_tolerances(
     steps on the same schedule.
 
     Args:
-        problem (NoisyForward): The hinge term; its tolerance is scaled per
-                    point and restored afterwards.
+        problem (NoisyForward): The hinge term at the base tolerance; each
+                    point runs on a copy held to ``factor`` times it.
         settings (Preset): The first point's optimisation.
         factors (tuple[float, ...]): Increasing multipliers of the tolerance.
         show_progress (bool, optional): One progress bar per point. Default: False
@@ -271,22 +351,22 @@ def optimise_along_tolerances(
     later = settings.replace(n_steps=max(1, round(settings.n_steps * CONTINUATION_STEPS)))
     totals: tuple[Tensor, ...] | None = None
     params: tuple[Tensor, ...] | None = None
-    try:
-        for index, factor in enumerate(factors):
-            problem.constraint.tolerance = base * factor
-            stage = settings if index == 0 else later
-            result = optimise_noise_levels(problem, stage, show_progress, initial=params)
-            params = result.params
-            totals = (
-                result.maps
-                if totals is None
-                else tuple(t + m for t, m in zip(totals, result.maps, strict=True))
-            )
-    finally:
-        problem.constraint.tolerance = base
+    n_rows = 0
+    for index, factor in enumerate(factors):
+        point = dataclasses.replace(
+            problem, constraint=problem.constraint.with_tolerance(base * factor), n_rows_evaluated=0
+        )
+        stage = settings if index == 0 else later
+        result = optimise_noise_levels(point, stage, show_progress, initial=params)
+        params, n_rows = result.params, n_rows + result.n_rows_evaluated
+        totals = (
+            result.maps
+            if totals is None
+            else tuple(t + m for t, m in zip(totals, result.maps, strict=True))
+        )
     assert totals is not None and params is not None
     maps = tuple(t / len(factors) for t in totals)
-    return NoiseLevels(maps, problem.n_rows_evaluated, params)
+    return NoiseLevels(maps, n_rows, params)
 
 
 def _learning_rate(settings: Preset, step: int) -> float:

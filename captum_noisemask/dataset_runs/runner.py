@@ -134,7 +134,8 @@ def attribute_dataset(
         >>> digits = LabelledImages(torch.rand(5, 1, 4, 4), torch.tensor([0, 1, 2, 0, 1]))
         >>> out = tempfile.mkdtemp()
         >>> summary = attribute_dataset(NoiseMaskAttribution(model), digits, out, batch_size=2,
-        ...                             attribute_kwargs={"n_steps": 3, "seed": 0})
+        ...                             attribute_kwargs={"n_steps": 40, "seed": 0,
+        ...                                               "response_tolerance": 0.4})
         >>> summary.n_chunks, load_results(out).maps.shape
         (3, (5, 1, 4, 4))
     """

@@ -14,7 +14,11 @@ SCRIPTS = {"captum_noisemask.cli", "captum_noisemask.__main__"}
 # Figures are checked by looking at them (docs/generate_figures.py, reproduce).
 SCRIPTS |= {"captum_noisemask.mnist.figures", "captum_noisemask.benchmark.plots"}
 # Documented through their top-level re-exports (captum_noisemask.NoiseMaskAttribution, .Preset).
-REEXPORTED = {"captum_noisemask.attribution", "captum_noisemask.presets"}
+REEXPORTED = {
+    "captum_noisemask.attribution",
+    "captum_noisemask.presets",
+    "captum_noisemask.certificate",
+}
 REEXPORTED |= {"captum_noisemask.dataset_runs.runner"}
 # The metrics are documented through captum_noisemask.evaluation, which re-exports them.
 REEXPORTED |= {

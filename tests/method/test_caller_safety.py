@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from support import TinyCNN, make_tiny_cnn
 from torch import Tensor, nn
 
-from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution
 
 FAST = dict(n_steps=4, n_samples=4, seed=0)
 
@@ -88,11 +90,34 @@ def test_bad_target_removes_every_hook(images: Tensor) -> None:
 
 
 def test_training_mode_warns_and_is_kept(images: Tensor) -> None:
-    model = _prepared_model().train()
+    model = make_tiny_cnn(batch_norm=True).train()
     before = _state(model)
-    with pytest.warns(UserWarning, match="training mode"):
+    buffers = {name: b.clone() for name, b in model.named_buffers()}
+    with pytest.warns(UserWarning, match=r"training mode \(bn1\)"):
         NoiseMaskAttribution(model).attribute(images, **FAST)
     _assert_same_state(before, _state(model))
+    for name, b in model.named_buffers():  # running statistics and num_batches_tracked
+        assert torch.equal(b, buffers[name]), name
+
+
+def test_training_mode_in_a_submodule_warns(images: Tensor) -> None:
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(64, 3)).eval()
+    model[1].train()
+    with pytest.warns(UserWarning, match=r"training mode \(1\)"):
+        NoiseMaskAttribution(model).attribute(images, **FAST)
+
+
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # four steps
+@pytest.mark.parametrize("wrap", [False, True], ids=["plain", "data-parallel"])
+def test_parameter_free_modules_in_training_mode_do_not_warn(images: Tensor, wrap: bool) -> None:
+    model: nn.Module = make_tiny_cnn().eval()
+    model.relu1.train()  # a ReLU behaves the same in both modes
+    if wrap:
+        model = nn.DataParallel(model)  # on a CPU it runs the wrapped module
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", DegenerateMapWarning)
+        NoiseMaskAttribution(model).attribute(images, **FAST)
 
 
 def test_inputs_that_require_grad_are_not_touched(tiny_cnn: TinyCNN, images: Tensor) -> None:
