@@ -1,0 +1,218 @@
+"""certify measures the map's claim; guarantee= makes it hold; response_tolerance binds on
+quiet models. Known answers come from models whose noise response is worked out by hand."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+from support import make_tiny_cnn
+from torch import Tensor, nn
+
+from captum_noisemask import DegenerateMapWarning, GuaranteeWarning, NoiseMaskAttribution
+from captum_noisemask.core.statistics import clopper_pearson_lower
+
+
+class FirstPixelAndConstant(nn.Module):
+    """Outputs ``(x[0], 0.3)`` of a (B, 1, 2, 2) image: only pixel (0, 0) matters."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        first = x[:, 0, 0, 0]
+        return torch.stack((first, torch.full_like(first, 0.3)), dim=1)
+
+
+def _one_pixel_map(level: float) -> Tensor:
+    """A map (in "non_contributing" terms) with ``level`` at pixel (0, 0), 0 elsewhere."""
+    w = torch.zeros(1, 1, 2, 2)
+    w[0, 0, 0, 0] = level
+    return w
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (1, 5), (10, 10), (57, 100), (962, 1000)])
+def test_clopper_pearson_bound_solves_the_binomial_tail(k: int, n: int) -> None:
+    bound = float(clopper_pearson_lower(torch.tensor(k), n, 0.95))
+    if k == 0:
+        assert bound == 0.0
+        return
+    tail = sum(math.comb(n, i) * bound**i * (1 - bound) ** (n - i) for i in range(k, n + 1))
+    assert tail == pytest.approx(0.05, abs=1e-6)
+    if k == n:
+        assert bound == pytest.approx(0.05 ** (1 / n), abs=1e-9)
+
+
+def test_certificate_matches_the_worked_out_probabilities() -> None:
+    # Clean x[0] = 1, noise U * 1: both outputs stay within 0.5 iff |U| <= 0.5 (p = 0.5); the
+    # decision (output 0 above 0.3) flips iff U < -0.7 (p = 0.15).
+    x = torch.ones(1, 1, 2, 2)
+    explainer = NoiseMaskAttribution(FirstPixelAndConstant())
+    cert = explainer.certify(
+        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0, tolerance=0.5
+    )
+    for network in (cert.masked, cert.plain):  # no ReLU: both networks are the model
+        assert float(network.within[0]) == pytest.approx(0.5, abs=0.03)
+        assert float(network.decision_kept[0]) == pytest.approx(0.85, abs=0.02)
+        assert float(network.within[0]) - 0.03 < float(network.within_lower[0])
+        assert float(network.within_lower[0]) < float(network.within[0])
+    # Pixel (0, 0) has w = 1, so it is non-contributing; noise on the others changes nothing.
+    assert float(cert.necessity[0]) == 0.0
+    # With w = 0 at pixel (0, 0) it is the contributing one: full noise there leaves 0.5.
+    needed = explainer.certify(
+        x, _one_pixel_map(0.0), highlight="non_contributing", n_draws=4000, seed=0, tolerance=0.5
+    )
+    assert float(needed.necessity[0]) == pytest.approx(0.5, abs=0.03)
+    assert float(needed.plain.within[0]) == 1.0  # no noise at all: every draw is within
+
+
+def test_certificate_agrees_with_an_independent_monte_carlo_estimate() -> None:
+    model = make_tiny_cnn()
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(3))
+    w = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(4)) * 0.5
+    cert = NoiseMaskAttribution(model, thresholds={}).certify(
+        x, w, highlight="non_contributing", n_draws=3000, seed=0, tolerance=0.004
+    )
+    generator = torch.Generator().manual_seed(123)
+    with torch.no_grad():
+        clean = model(x)
+        hits = torch.zeros(2)
+        for _ in range(3000 // 100):
+            u = torch.rand(100, 2, 1, 8, 8, generator=generator) * 2 - 1
+            noisy = model((x + u * w).flatten(0, 1)).view(100, 2, -1)
+            hits += ((noisy - clean).abs() <= 0.004).all(-1).float().sum(0)
+    independent = hits / 3000
+    assert 0.05 < float(independent.min()) and float(independent.max()) < 0.95  # informative
+    assert torch.allclose(cert.plain.within.float(), independent, atol=0.04)
+
+
+def test_masking_alone_is_a_violation_only_when_held_to_the_plain_output() -> None:
+    model = make_tiny_cnn()
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    explainer = NoiseMaskAttribution(model, thresholds=0.3)  # switches on-units off
+    assert float(explainer.inspect_masks(x).output_change.min()) > 1e-3
+    no_noise = torch.zeros_like(x)
+    plain = explainer.certify(x, no_noise, highlight="non_contributing", n_draws=50, tolerance=1e-4)
+    masked = explainer.certify(
+        x, no_noise, highlight="non_contributing", n_draws=50, tolerance=1e-4, held_to="masked"
+    )
+    assert torch.all(plain.masked.within == 0) and torch.all(plain.plain.within == 1)
+    assert torch.all(masked.masked.within == 1)
+
+
+class QuietHalfReader(nn.Module):
+    """A random CNN whose mean pooling reads only the left half of a 3x32x32 image, with a
+    small head: full noise moves its logits by a few thousandths."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.fc = nn.Linear(8, 10)
+        with torch.no_grad():
+            self.fc.weight.mul_(0.02)
+
+    def forward(self, x: Tensor) -> Tensor:
+        features = self.relu(self.conv(x))[..., :16]
+        return self.fc(features.mean((2, 3)))
+
+
+def _quiet_inputs() -> Tensor:
+    return torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+
+
+def test_the_quiet_model_gets_no_map_from_an_output_tolerance() -> None:
+    x = _quiet_inputs()
+    with pytest.warns(DegenerateMapWarning, match="response_tolerance"):
+        maps = NoiseMaskAttribution(QuietHalfReader().eval()).attribute(
+            x, target=0, relative_tolerance=0.01, seed=0
+        )
+    assert torch.all(maps < 0.01)
+
+
+def test_response_tolerance_finds_the_used_half_of_the_quiet_model() -> None:
+    # Held to the masked clean output: on this quiet model masking alone (0.2 on the conv)
+    # moves the logit by about as much as full noise does, and that offset would swamp
+    # the noise's own effect.
+    x = _quiet_inputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateMapWarning)
+        maps = NoiseMaskAttribution(QuietHalfReader().eval()).attribute(
+            x, target=0, response_tolerance=0.4, held_to="masked", seed=0
+        )
+    used, ignored = maps[..., :16], maps[..., 16:]
+    assert float((ignored < 0.5).float().mean()) >= 0.95  # the ignored half: non-contributing
+    assert float((used > 0.5).float().mean()) >= 0.5
+    assert float(used.mean()) > float(ignored.mean()) + 0.4
+
+
+def test_response_tolerance_does_not_depend_on_the_output_scale() -> None:
+    model = make_tiny_cnn()
+    louder = nn.Sequential(model, nn.Identity())
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    settings = dict(response_tolerance=0.4, n_steps=40, seed=0)
+    quiet = NoiseMaskAttribution(model).attribute(x, **settings)  # type: ignore[arg-type]
+    scaled = NoiseMaskAttribution(louder).attribute(
+        x,
+        output_transform=lambda y: 1000 * y,
+        **settings,  # type: ignore[arg-type]
+    )
+    assert torch.allclose(quiet, scaled, atol=1e-3)
+
+
+def test_a_guaranteed_map_meets_its_bound_on_fresh_draws() -> None:
+    x = _quiet_inputs()
+    explainer = NoiseMaskAttribution(QuietHalfReader().eval())
+    problem = dict(response_tolerance=0.4, held_to="masked")
+    maps = explainer.attribute(x, target=0, guarantee=0.95, seed=0, **problem)  # type: ignore[arg-type]
+    unguaranteed = explainer.attribute(x, target=0, seed=0, **problem)  # type: ignore[arg-type]
+    fresh = explainer.certify(x, maps, target=0, seed=7, **problem)  # type: ignore[arg-type]
+    before = explainer.certify(x, unguaranteed, target=0, seed=7, **problem)  # type: ignore[arg-type]
+    assert torch.all(fresh.masked.within_lower >= 0.95)
+    assert torch.all(before.masked.within_lower < 0.95)  # the calibration had work to do
+    assert torch.all(maps >= unguaranteed - 1e-6)  # levels only go down
+    assert float((maps[..., 16:] < 0.5).float().mean()) >= 0.9  # and the picture stays
+
+
+def test_an_impossible_guarantee_warns_with_the_way_out() -> None:
+    model = make_tiny_cnn()
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    explainer = NoiseMaskAttribution(model, thresholds=0.3)
+    with pytest.warns(GuaranteeWarning, match="held_to='masked'"):
+        maps = explainer.attribute(x, tolerance=1e-4, guarantee=0.9, n_steps=5, seed=0)
+    assert torch.all(maps == 1)  # no noise anywhere: the least a map can claim
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_draws": 0}, ValueError, "n_draws"),
+        ({"confidence": 1.0}, ValueError, "confidence"),
+        ({"steps": 3}, TypeError, "unexpected keyword.*'steps'"),
+        ({"held_to": "clean"}, ValueError, "held_to"),
+        ({"tolerance": 1.0, "response_tolerance": 0.4}, ValueError, "pass one of"),
+    ],
+)
+def test_bad_certify_arguments_are_named(kwargs: dict, error: type, match: str) -> None:
+    x = torch.rand(1, 1, 8, 8)
+    with pytest.raises(error, match=match):
+        NoiseMaskAttribution(make_tiny_cnn()).certify(x, torch.zeros_like(x), **kwargs)
+
+
+@pytest.mark.parametrize("bad", [torch.full((1, 1, 8, 8), 1.5), torch.full((1, 1, 8, 8), math.nan)])
+def test_maps_outside_the_unit_interval_are_refused(bad: Tensor) -> None:
+    x = torch.rand(1, 1, 8, 8)
+    explainer = NoiseMaskAttribution(make_tiny_cnn())
+    with pytest.raises(ValueError, match=r"attributions\[0\] must hold .* \[0, 1\]"):
+        explainer.certify(x, bad)
+    with pytest.raises(ValueError, match=r"attributions\[0\] must hold .* \[0, 1\]"):
+        explainer.compute_convergence_delta(bad, x)
+
+
+def test_the_certificate_prints_a_table() -> None:
+    x = torch.ones(2, 1, 2, 2)
+    cert = NoiseMaskAttribution(FirstPixelAndConstant()).certify(
+        x, torch.zeros_like(x), n_draws=20, seed=0
+    )
+    text = str(cert)
+    assert "masked within" in text and "necessity" in text and len(text.splitlines()) == 4
