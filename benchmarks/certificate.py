@@ -47,7 +47,6 @@ def main() -> None:
     setup = prepare_mnist()
     model = setup.trained.model
     images = setup.test_set.images[: args.digits]
-    target = model(images).argmax(1)
     strokes, far = regions(images)
     explainer = NoiseMaskAttribution(model)
     rows = {}
@@ -78,7 +77,7 @@ def main() -> None:
     previous["_about"] = {
         "digits": args.digits,
         "machine": "2-core AMD EPYC, torch " + torch.__version__,
-        "command": "python benchmarks/certificate.py --digits %d" % args.digits,
+        "command": f"python benchmarks/certificate.py --digits {args.digits}",
     }
     OUT.write_text(json.dumps(previous, indent=2) + "\n")
 

@@ -137,9 +137,8 @@ def _speed_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_SPEED_SECTIONS,
         choices=SPEED_SECTIONS,
         metavar="SECTION",
-        help=f"any of {', '.join(SPEED_SECTIONS)} (default: {', '.join(DEFAULT_SPEED_SECTIONS)}; "
-        "schedules and big-images take about 20 and 10 minutes on 2 CPU cores, paper-batch is "
-        "for a GPU)",
+        help=f"any of {', '.join(SPEED_SECTIONS)} (schedules and big-images take about 20 and "
+        "10 minutes on 2 CPU cores, paper-batch is for a GPU)",
     )
     parser.add_argument("--paper-batch", type=int, default=64, help="digits of paper-batch")
     parser.add_argument(
@@ -203,12 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = _subcommand_parser(parser, args.command)  # its usage line goes with its errors
     if args.command == "bench-localisation":
         problem = _unwritable(args.out)
         if problem:
-            parser.error(f"--out {args.out}: {problem}")
+            command.error(f"--out {args.out}: {problem}")
     elif args.command != "bench-speed":
-        _check_shared_options(parser, args)
+        _check_shared_options(command, args)
     commands: dict[str, Callable[[argparse.Namespace], object]] = {
         "reproduce": _reproduce,
         "compare": _compare,
@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Rejects bad shared options before anything slow starts (exits with status 2)."""
-    for option in ("digits", "epochs", "train_size"):
-        value = getattr(args, option)
+    for option in ("digits", "epochs", "train_size", "batch_size"):
+        value = getattr(args, option, None)
         if value is not None and value < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")
     problem = _unwritable(args.out)
@@ -242,6 +242,13 @@ def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namesp
             args.data_dir = find_fashion_mnist()
         except IDXError as error:
             parser.error(str(error))
+
+
+def _subcommand_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:  # argparse keeps its subparsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]  # type: ignore[no-any-return]
+    return parser
 
 
 def _training(args: argparse.Namespace) -> TrainingConfig:
@@ -398,7 +405,7 @@ def _unwritable(out: Path) -> str | None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
-        return f"cannot write there ({error.strerror or error})"
+        return f"cannot be created or written ({error.strerror or error})"
     return None
 
 

@@ -26,10 +26,11 @@ def map_shape(example_batch: Tensor) -> tuple[int, ...]:
     """Shape of the default noise-level map of a batch.
 
     Images ``(B, C, H, W)`` give ``(B, 1, H, W)``: one level per pixel, shared
-    by its channels (the paper). Every other shape keeps its own: one level per
+    by its channels (the paper); videos and volumes ``(B, C, T, H, W)`` likewise
+    ``(B, 1, T, H, W)``. Every other shape keeps its own: one level per
     element, so a ``(B, T, D)`` sequence gets a level per token and dimension.
     """
-    if example_batch.dim() == 4:
+    if example_batch.dim() in (4, 5):
         return (example_batch.shape[0], 1, *example_batch.shape[2:])
     return tuple(example_batch.shape)
 

@@ -261,6 +261,9 @@ class _Recorder:
         self.outputs: dict[int, _Output] = {}
         self.norm_inputs: dict[nn.Module, nn.Module] = {}
         self.calls: list[tuple[nn.Module | None, nn.Module | None, Tensor]] = []
+        #: Per call, whether it read one of the model's inputs itself.
+        self.reads_input: list[bool] = []
+        self.inputs: tuple[Tensor, ...] = ()
 
     @contextmanager
     def watching(self) -> Iterator[None]:
@@ -296,6 +299,7 @@ class _Recorder:
         activation = self.running[-1] if self.running else None
         # A copy: later in-place operations must not change what was recorded.
         self.calls.append((self.producer_of(x), activation, x.detach().clone()))
+        self.reads_input.append(any(x is t for t in self.inputs))
         return func(*args, **kwargs)
 
 
@@ -342,6 +346,7 @@ class MaskUnits:
         model: nn.Module | None,
         thresholds: dict[nn.Module, float] | float | None,
         clean_forward: Callable[[], Tensor],
+        inputs: tuple[Tensor, ...] = (),
     ) -> tuple[MaskUnits, Tensor]:
         """Runs ``clean_forward`` once and records which units are off.
 
@@ -357,9 +362,15 @@ class MaskUnits:
                         the automatic rule: every site, the first at
                         :data:`FIRST_LAYER_THRESHOLD` unless it reads a
                         normalisation layer's output, all others at
-                        :data:`LATER_LAYER_THRESHOLD`. A number puts every
-                        site at that threshold.
+                        :data:`LATER_LAYER_THRESHOLD`. A ReLU applied to the
+                        model's input itself is not the first layer's
+                        features: it gets :data:`LATER_LAYER_THRESHOLD` (so
+                        masking leaves the input as the clean pass saw it).
+                        A number puts every site at that threshold.
             clean_forward (Callable): Runs the model on the clean inputs.
+            inputs (tuple[Tensor, ...], optional): The tensors
+                        ``clean_forward`` hands the model, to recognise a
+                        ReLU applied to an input. Default: ()
 
         Returns:
             *tuple*: the mask units and the clean output of ``clean_forward``.
@@ -370,6 +381,7 @@ class MaskUnits:
         if isinstance(thresholds, dict) and not thresholds:
             return cls([], []), clean_forward()
         recorder = _Recorder(model, list(thresholds) if isinstance(thresholds, dict) else [])
+        recorder.inputs = inputs
         with recorder.watching():
             clean_output = clean_forward()
         sites: list[MaskSite] = []
@@ -377,11 +389,12 @@ class MaskUnits:
         switched_off: list[Tensor | None] = []
         used: set[nn.Module] = set()
         seen_names: dict[str, int] = {}
+        first_feature = next((i for i, r in enumerate(recorder.reads_input) if not r), None)
         for index, (producer, activation, x) in enumerate(recorder.calls):
             name = _site_name(recorder, producer, activation, index, seen_names)
             threshold: float | None
             if thresholds is None:
-                first = index == 0 and not isinstance(producer, _NORMS)
+                first = index == first_feature and not isinstance(producer, _NORMS)
                 threshold = FIRST_LAYER_THRESHOLD if first else LATER_LAYER_THRESHOLD
             elif isinstance(thresholds, float):
                 threshold = thresholds

@@ -176,9 +176,11 @@ class NoiseMaskProblem:
         extra = _format_additional_forward_args(additional_forward_args) or ()
         constraint = OutputConstraint(target, batch, self.tolerance, self.output_transform)
         with torch.no_grad():
+            first_pass = tuple(x.clone() for x in clean_inputs)
             mask_units, raw = MaskUnits.record(
-                model, thresholds, lambda: forward_func(*[x.clone() for x in clean_inputs], *extra)
+                model, thresholds, lambda: forward_func(*first_pass, *extra), first_pass
             )
+            _warn_if_no_sites(model, thresholds, mask_units)
             plain = constraint.transform(raw, batch)
             constraint.check(plain)
             masked = plain
@@ -309,6 +311,26 @@ def constraint_in_units(prepared: PreparedProblem) -> OutputConstraint:
     )
 
 
+#: Nonlinearities whose zero is not "no feature": never masking sites.
+_NOT_SITES = (nn.GELU, nn.SiLU, nn.LeakyReLU, nn.ELU, nn.SELU, nn.Mish, nn.Hardswish, nn.PReLU)
+
+
+def _warn_if_no_sites(model: nn.Module | None, thresholds: Any, mask_units: MaskUnits) -> None:
+    """The automatic rule found no ReLU, yet the model has other nonlinearities."""
+    if thresholds is not None or mask_units.all_sites or model is None:
+        return
+    others = sorted({type(m).__name__ for m in model.modules() if isinstance(m, _NOT_SITES)})
+    if others:
+        warnings.warn(
+            f"the model has no ReLU-family nonlinearity, only {', '.join(others)}: mask "
+            "units sit at the inputs of ReLUs (where 0 means 'no feature'), so none is "
+            "applied and the map is the plain model's; pass thresholds={} to say so and "
+            "silence this warning",
+            UserWarning,
+            stacklevel=6,
+        )
+
+
 def _output_spread(outputs: Tensor) -> Tensor:
     """Per example: the standard deviation over its outputs, or ``|y|`` for one output."""
     flat = outputs.reshape(outputs.shape[0], -1)
@@ -341,5 +363,5 @@ def _warn_if_out_of_noise_range(
                 "noise is too small to drown any value; pass noise_scale in the inputs' "
                 "units (e.g. 255 for pixels in [0, 255], 1 / std per channel after "
                 "normalisation)",
-                stacklevel=5,
+                stacklevel=6,
             )

@@ -8,7 +8,8 @@ Layout of an output directory::
     deltas.npy        (N,) float32 convergence delta (NaN if none) } is done, then parts/ is
     predicted.npy     (N,) int64 arg-max class of the clean input   } deleted; all four open
     targets.npy       (N,) int64 class that was explained           } with np.load(mmap_mode="r")
-    index.json        written last: its presence means the run is complete
+    index.json        written last: its presence means the run is complete; it records
+                      each array's size and SHA-256, checked on resume and on load
 
 Chunk ``c`` always holds examples ``[c * batch_size, (c + 1) * batch_size)``,
 whatever the number of processes; rank ``r`` of ``W`` computes the chunks
@@ -26,6 +27,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -156,8 +158,21 @@ def attribute_dataset(
     _check_identity(out, identity)
     owned = range(rank, n_chunks, world)
     if (out / "index.json").exists():
-        seconds = time.perf_counter() - started
-        return DatasetSummary(out, n_examples, n_chunks, 0, len(owned), seconds)
+        damaged = _damaged_arrays(out)
+        if not damaged:
+            seconds = time.perf_counter() - started
+            return DatasetSummary(out, n_examples, n_chunks, 0, len(owned), seconds)
+        barrier()  # every rank has read the index before rank 0 removes it
+        if rank == 0:
+            warnings.warn(
+                f"{out}: {', '.join(damaged)} differ from what index.json recorded (damaged "
+                "or missing); the parts are gone once a run is assembled, so every chunk "
+                "is computed again",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            (out / "index.json").unlink()
+        barrier()
     parts = out / "parts"
     # Each rank checks only its own chunks: no file is read (or deleted) by two ranks.
     finished = [c for c in owned if _valid_part(parts, c, batch_size, n_examples)]
@@ -184,12 +199,20 @@ def load_results(out: str | Path) -> DatasetResults:
     """Opens a finished run's arrays memory-mapped.
 
     Raises:
-        ValueError: the run is not complete (no ``index.json``).
+        ValueError: the run is not complete (no ``index.json``), or an array's
+                    size or SHA-256 differs from the one ``index.json`` recorded.
     """
     out = Path(out)
     if not (out / "index.json").exists():
         raise ValueError(f"{out}: no finished run here (index.json is missing); resume it first")
     index = json.loads((out / "index.json").read_text())
+    damaged = _damaged_arrays(out)
+    if damaged:
+        raise ValueError(
+            f"{out}: {', '.join(damaged)} differ from what index.json recorded (damaged or "
+            "missing); run the same attribute_dataset call (or explain-dataset command) on "
+            "this directory again to rebuild them"
+        )
     arrays = {name: np.load(out / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
     return DatasetResults(index=index, **arrays)
 
@@ -335,11 +358,41 @@ def _assemble(out: Path, n_chunks: int, n_examples: int, identity: dict[str, Any
     index = {
         **identity,
         "shape": [n_examples, *layout["maps"][0]],
-        "files": {name: f"{name}.npy" for name in _ARRAYS},
+        "files": {name: _file_record(out / f"{name}.npy") for name in _ARRAYS},
         "complete": True,
     }
     _atomic_write(out / "index.json", json.dumps(index, indent=2).encode())
     shutil.rmtree(parts)
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    """What a finished array must still be: its name, size and SHA-256."""
+    return {"path": path.name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _damaged_arrays(out: Path) -> list[str]:
+    """The arrays of a finished run that are missing or differ from their record."""
+    files = json.loads((out / "index.json").read_text()).get("files", {})
+    damaged = []
+    for name in _ARRAYS:
+        record = files.get(name)
+        path = out / f"{name}.npy"
+        if (
+            not isinstance(record, dict)
+            or not path.exists()
+            or path.stat().st_size != record["bytes"]
+            or _sha256(path) != record["sha256"]
+        ):
+            damaged.append(path.name)
+    return damaged
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

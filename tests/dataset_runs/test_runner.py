@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -204,3 +205,31 @@ def test_cli_reports_a_mismatched_checkpoint(
     assert "size mismatch for fc1.weight" in capsys.readouterr().err
     assert cli.main([*arguments, "--checkpoint", str(tmp_path / "missing.pt")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def _overwrite_4kb(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[200:4296] = b"\xff" * 4096  # NaN patterns inside the float32 rows
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage", [_truncate, _overwrite_4kb, Path.unlink], ids=["truncated", "overwritten", "deleted"]
+)
+def test_a_damaged_array_is_refused_on_load_and_rebuilt_on_resume(
+    tmp_path: Path, damage: Callable[[Path], object]
+) -> None:
+    out = tmp_path / "out"
+    run(out)
+    good = np.load(out / "maps.npy").copy()
+    damage(out / "maps.npy")
+    with pytest.raises(ValueError, match=r"maps\.npy differ .* run the same"):
+        load_results(out)
+    with pytest.warns(RuntimeWarning, match=r"maps\.npy differ .* computed again"):
+        summary = run(out)
+    assert summary.computed_chunks == 4  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(load_results(out).maps, good)

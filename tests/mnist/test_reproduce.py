@@ -152,4 +152,4 @@ def test_cli_out_that_cannot_be_created_fails_before_any_work(
     (tmp_path / "f").write_text("x")
     with pytest.raises(SystemExit):
         cli.main(["reproduce", "--out", str(tmp_path / "f" / "figs")])
-    assert "cannot write there" in capsys.readouterr().err
+    assert "cannot be created or written" in capsys.readouterr().err
