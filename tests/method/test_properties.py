@@ -1,0 +1,180 @@
+"""Property-based: random shapes, dtypes, targets, feature masks and option values thrown at
+every public entry point either give maps of the right shape in [0, 1] or a ValueError,
+TypeError or RuntimeError naming the argument; no call leaves state behind."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from captum_noisemask import NoiseMaskAttribution
+
+#: Words an error message may use to name what was wrong.
+NAMES = (
+    "inputs",
+    "target",
+    "feature_mask",
+    "tolerance",
+    "relative_tolerance",
+    "response_tolerance",
+    "penalty",
+    "held_to",
+    "noise_scale",
+    "n_samples",
+    "n_steps",
+    "guarantee",
+    "attributions",
+    "n_draws",
+    "confidence",
+    "highlight",
+)
+PROPERTY_SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def _model(channels: int, height: int, width: int, classes: int, dtype: torch.dtype) -> nn.Module:
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(channels, 2, 1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(2 * height * width, classes),
+    )
+    return model.to(dtype).eval()
+
+
+def _state(model: nn.Module) -> tuple:
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+    return (
+        hooks,
+        [p.requires_grad for p in model.parameters()],
+        [p.grad is None for p in model.parameters()],
+        [m.training for m in model.modules()],
+        [p.detach().clone() for p in model.parameters()],
+    )
+
+
+def _same(before: tuple, after: tuple) -> bool:
+    return before[:4] == after[:4] and all(
+        torch.equal(a, b) for a, b in zip(before[4], after[4], strict=True)
+    )
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> dict[str, Any]:
+    batch = draw(st.integers(1, 3))
+    channels = draw(st.integers(1, 2))
+    height, width = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    classes = draw(st.integers(1, 4))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    x = torch.rand(batch, channels, height, width, generator=torch.Generator().manual_seed(1))
+    target = draw(
+        st.one_of(
+            st.none(),
+            st.integers(-classes - 1, classes),
+            st.lists(st.integers(0, classes - 1), min_size=1, max_size=4),
+            st.just(torch.zeros(batch, dtype=torch.long)),
+            st.just(1.5),
+        )
+    )
+    feature_mask = draw(
+        st.one_of(
+            st.none(),
+            st.just(torch.arange(height * width).view(1, 1, height, width) % 3),
+            st.just(torch.zeros(1, 1, height + 1, width, dtype=torch.long)),
+        )
+    )
+    options = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "tolerance": st.sampled_from([0.0, 0.5, -1.0, float("nan")]),
+                "relative_tolerance": st.sampled_from([0.1, 0.0]),
+                "response_tolerance": st.sampled_from([0.4, 2.0, -0.1]),
+                "penalty": st.sampled_from([0.5, 0.0]),
+                "held_to": st.sampled_from(["plain", "masked", "clean"]),
+                "noise_scale": st.sampled_from([1.0, 0.5, -1.0, (1.0, 1.0)]),
+            },
+        )
+    )
+    return {
+        "model": _model(channels, height, width, classes, dtype),
+        "x": x.to(dtype),
+        "target": target,
+        "feature_mask": feature_mask,
+        "options": options,
+    }
+
+
+def _check(call: Any, model: nn.Module, expect_shape: tuple[int, ...] | None) -> Any:
+    before = _state(model)
+    result = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = call()
+        except (ValueError, TypeError, RuntimeError) as error:
+            message = str(error)
+            assert any(name in message for name in NAMES), message
+    assert _same(before, _state(model))
+    if result is not None and expect_shape is not None:
+        assert tuple(result.shape) == expect_shape
+        assert bool(((result >= 0) & (result <= 1)).all())
+    return result
+
+
+@PROPERTY_SETTINGS
+@given(problems(), st.sampled_from([None, 0.9]))
+def test_attribute_works_or_names_the_argument(problem: dict[str, Any], guarantee: Any) -> None:
+    model, x = problem["model"], problem["x"]
+    explainer = NoiseMaskAttribution(model)
+
+    def call() -> Any:
+        return explainer.attribute(
+            x,
+            target=problem["target"],
+            feature_mask=problem["feature_mask"],
+            n_steps=3,
+            n_samples=4,
+            seed=0,
+            guarantee=guarantee,
+            **problem["options"],
+        )
+
+    _check(call, model, tuple(x.shape))
+
+
+@PROPERTY_SETTINGS
+@given(problems(), st.sampled_from([0.0, 0.5, 1.0, 2.0]), st.sampled_from([10, 0]))
+def test_certify_delta_and_masks_work_or_name_the_argument(
+    problem: dict[str, Any], level: float, n_draws: int
+) -> None:
+    model, x = problem["model"], problem["x"]
+    explainer = NoiseMaskAttribution(model)
+    maps = torch.full_like(x, level)
+    options = problem["options"]
+    certificate = _check(
+        lambda: explainer.certify(
+            x, maps, target=problem["target"], n_draws=n_draws, seed=0, **options
+        ),
+        model,
+        None,
+    )
+    if certificate is not None:
+        for network in (certificate.masked, certificate.plain):
+            assert network.within.shape == (x.shape[0],)
+            assert bool((network.within_lower <= network.within + 1e-12).all())
+    _check(
+        lambda: explainer.compute_convergence_delta(
+            maps, x, target=problem["target"], n_samples=4, seed=0, **options
+        ),
+        model,
+        None,
+    )
+    _check(lambda: explainer.inspect_masks(x), model, None)
