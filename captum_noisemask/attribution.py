@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
-from captum._utils.typing import TargetType, TensorOrTupleOfTensorsGeneric
+from captum._utils.typing import BaselineType, TargetType, TensorOrTupleOfTensorsGeneric
 from captum.attr import PerturbationAttribution
 from captum.log import log_usage
 from torch import Tensor
@@ -20,7 +20,7 @@ from ._utils.typing import Highlight, OutputTransform, Thresholds
 from .certificate import Certificate, measure_certificate
 from .core.calibration import calibrate_levels
 from .core.levels import FeatureGroups, LevelLayout, PerPosition, map_shape
-from .core.mask_units import MaskReport, resolve_thresholds
+from .core.mask_units import MaskReport, MaskRule, resolve_thresholds
 from .core.optimisation import optimise_along_tolerances
 from .core.problem import HeldTo, NoiseMaskProblem, PreparedProblem, Seed
 from .presets import PAPER, Preset, resolve_preset
@@ -35,6 +35,8 @@ PROBLEM_KEYWORDS = (
     "response_tolerance",
     "penalty",
     "held_to",
+    "mask_rule",
+    "baselines",
     "output_transform",
     "noise_scale",
 )
@@ -146,6 +148,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
         response_tolerance: float | None = None,
         penalty: float | None = None,
         held_to: HeldTo = "plain",
+        mask_rule: MaskRule = "paper",
+        baselines: BaselineType = None,
         tolerance_path: Sequence[float] | None = None,
         guarantee: float | None = None,
         output_transform: OutputTransform | None = None,
@@ -238,6 +242,22 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         mask units alone may already move it); ``"masked"``:
                         the masked network's on the clean input, so masking
                         alone is never a violation. Default: "plain"
+            mask_rule (str, optional): Which units the mask units silence
+                        during noisy passes. ``"paper"``: units whose ReLU
+                        input is <= the site's threshold on the clean input,
+                        forced to 0. ``"reference"``: also every unit whose
+                        ``relu(input)`` is no larger than on the reference
+                        input ``baselines`` (a blank image by default), held
+                        at its clean value; every automatic threshold is 0.
+                        After a BatchNorm "no feature" is not "<= 0", and
+                        this rule finds what the clean input shows beyond a
+                        blank one; masking alone never changes the clean
+                        outputs. See :mod:`~captum_noisemask.core.mask_units`.
+                        Default: "paper"
+            baselines (float, Tensor or tuple, optional): The reference of
+                        ``mask_rule="reference"``, in Captum's convention: a
+                        number, a tensor broadcastable to the inputs, or one
+                        per input. ``None``: zeros. Default: None
             tolerance_path (sequence of float, optional): A graded map,
                         beyond the paper: increasing multipliers of the
                         tolerance (absolute or relative), e.g. ``(1, 2, 4,
@@ -335,6 +355,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
             output_transform,
             noise_scale,
             held_to,
+            mask_rule,
+            baselines,
         )
         factors = check.tolerance_path(tolerance_path)
         if factors is not None and return_convergence_delta:
@@ -415,9 +437,10 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         Default: None
             **settings: The problem the maps were learnt for: ``tolerance``,
                         ``relative_tolerance``, ``response_tolerance``,
-                        ``held_to``, ``output_transform``, ``noise_scale``
-                        (and ``penalty``, which does not change a
-                        certificate), as passed to :meth:`attribute`.
+                        ``held_to``, ``mask_rule``, ``baselines``,
+                        ``output_transform``, ``noise_scale`` (and
+                        ``penalty``, which does not change a certificate),
+                        as passed to :meth:`attribute`.
 
         Returns:
             *Certificate*: ``.masked`` and ``.plain`` (each with per-example
@@ -516,6 +539,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
         additional_forward_args: Any = None,
         *,
         output_transform: OutputTransform | None = None,
+        mask_rule: MaskRule = "paper",
+        baselines: BaselineType = None,
     ) -> MaskReport:
         r"""Where the mask units sit on these inputs, and what masking alone does.
 
@@ -528,6 +553,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
             output_transform (Callable, optional): As in :meth:`attribute`
                         (e.g. to pick the logits of a model returning a
                         tuple). Default: None
+            mask_rule (str, optional): As in :meth:`attribute`. Default: "paper"
+            baselines (optional): As in :meth:`attribute`. Default: None
 
         Returns:
             *MaskReport*: ``.sites`` in execution order, each with ``.name``
@@ -559,7 +586,11 @@ class NoiseMaskAttribution(PerturbationAttribution):
         _refuse_inference_mode()
         formatted = check.input_tuple(inputs)
         problem = NoiseMaskProblem.from_keywords(
-            PAPER.tolerance, output_transform=output_transform, held_to="masked"
+            PAPER.tolerance,
+            output_transform=output_transform,
+            held_to="masked",
+            mask_rule=mask_rule,
+            baselines=baselines,
         )
         with self._guarded(), torch.no_grad():
             prepared = self._prepare(problem, formatted, None, additional_forward_args, None, None)

@@ -190,3 +190,35 @@ def feature_masks(feature_mask: object, inputs: tuple[Tensor, ...]) -> tuple[Ten
         out.append(relabelled[start : start + mask.numel()].view(mask.shape))
         start += mask.numel()
     return tuple(out)
+
+
+def baseline_inputs(baselines: object, inputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+    """Captum's ``baselines`` convention, expanded to the inputs' shapes.
+
+    ``None`` is zeros; a number is that value everywhere; a tensor must
+    broadcast to its input (e.g. one example's shape, or ``(1, C, 1, 1)``);
+    a tuple gives one per input.
+    """
+    if baselines is None:
+        baselines = 0.0
+    given = baselines if isinstance(baselines, tuple) else (baselines,) * len(inputs)
+    if len(given) != len(inputs):
+        raise ValueError(f"baselines needs one entry per input ({len(inputs)}), got {len(given)}")
+    expanded = []
+    for i, (baseline, x) in enumerate(zip(given, inputs, strict=True)):
+        if isinstance(baseline, bool) or not isinstance(baseline, (int, float, Tensor)):
+            raise TypeError(
+                f"baselines[{i}] must be a number or a tensor, got {type(baseline).__name__}"
+            )
+        value = torch.as_tensor(baseline, dtype=x.dtype, device=x.device)
+        try:
+            full = torch.broadcast_to(value, x.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"baselines[{i}] has shape {tuple(value.shape)}, which does not broadcast to "
+                f"inputs[{i}] {tuple(x.shape)}"
+            ) from None
+        if not bool(torch.isfinite(full).all()):
+            raise ValueError(f"baselines[{i}] contains NaN or inf values")
+        expanded.append(full.clone())
+    return tuple(expanded)

@@ -17,6 +17,16 @@ the clean input did not have. At threshold 0 this changes nothing on the clean
 input (a unit with input <= 0 already outputs 0), which the tests check on
 ResNet, VGG and MobileNet layouts.
 
+Two rules say which units are off (see :data:`MaskRule`). ``"paper"``: the
+unit's input is <= the site's threshold, and it is forced to zero. ``"reference"``:
+beyond that, a unit is off when ``relu(input) <= relu(its input on a reference
+image)`` (Captum's ``baselines``, zeros by default), and an off unit is *held at
+its clean value* instead of zeroed. After a BatchNorm "no feature" is not "<= 0"
+(a BN stem is positive on a blank image), so the paper's rule leaves such units
+live; the reference rule silences what the clean input does not show beyond a
+blank one, and holding at the clean value means masking alone never changes the
+clean output, at any threshold.
+
 The calls are intercepted with a :class:`torch.overrides.TorchFunctionMode`
 that is active only inside :meth:`MaskUnits.active` (and during the clean
 recording pass), so nothing is left on the model.
@@ -28,7 +38,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
@@ -39,6 +49,8 @@ from .._utils.hooks import forward_hooks, forward_pre_hooks
 from .._utils.typing import Thresholds
 
 __all__ = [
+    "MaskRule",
+    "MASK_RULES",
     "MaskReport",
     "MaskSite",
     "SiteReport",
@@ -51,6 +63,10 @@ __all__ = [
 #: The paper's thresholds: 0.2 for the first masked layer, 0 for the others.
 FIRST_LAYER_THRESHOLD = 0.2
 LATER_LAYER_THRESHOLD = 0.0
+
+#: Which units the mask units silence, and how: see the module docstring.
+MaskRule = Literal["paper", "reference"]
+MASK_RULES: tuple[MaskRule, ...] = ("paper", "reference")
 
 #: Nonlinearities whose zero output means "feature absent"; hardtanh only with min_val 0.
 _RELU_FAMILY = {
@@ -219,11 +235,14 @@ class MaskReport:
         sites (list[SiteReport]): The masked sites, in execution order.
         output_change (Tensor): Per example ``(B,)``, the largest absolute
                     change of an output when the masks alone are applied to
-                    the clean input (0 when no unit that was on is silenced).
+                    the clean input (0 when no unit that was on is silenced,
+                    and always with the reference rule).
+        rule (str): The mask rule (see :data:`MaskRule`).
     """
 
     sites: list[SiteReport]
     output_change: Tensor
+    rule: MaskRule = "paper"
 
     def __str__(self) -> str:
         width = max([len("site"), *(len(s.name) for s in self.sites)])
@@ -238,7 +257,11 @@ class MaskReport:
             changes = ", ".join(f"{float(c):.3g}" for c in change)
         else:
             changes = f"mean {float(change.mean()):.3g}, max {float(change.max()):.3g}"
-        lines.append(f"{len(self.sites)} sites (means over examples); output change: {changes}")
+        held = "held at their clean values" if self.rule == "reference" else "zeroed"
+        lines.append(
+            f"{len(self.sites)} sites, {self.rule} rule (silenced units {held}; means over "
+            f"examples); output change: {changes}"
+        )
         return "\n".join(lines)
 
 
@@ -314,6 +337,11 @@ class MaskUnits:
         keep (list[Tensor or None]): Per site, a bool tensor of the site's
                     clean input shape ``(B, ...)`` (False marks a unit to
                     silence), or ``None`` for a site left unmasked.
+        switched_off (list[Tensor or None], optional): Per site and example,
+                    the fraction of on-units silenced (for the report).
+        held (list[Tensor or None], optional): Per site, the input values
+                    silenced units are held at (zero where kept); ``None``
+                    zeroes them.
     """
 
     def __init__(
@@ -321,14 +349,18 @@ class MaskUnits:
         sites: list[MaskSite],
         keep: list[Tensor | None],
         switched_off: list[Tensor | None] | None = None,
+        held: list[Tensor | None] | None = None,
     ) -> None:
         self.all_sites = sites
         self.keep = keep
         self.switched_off = switched_off or [None] * len(keep)
+        #: Per site, what silenced units are held at (clean values where masked, else 0),
+        #: or None: silenced units are zeroed.
+        self.held = held or [None] * len(keep)
         self._examples = slice(None)
         # Row-aligned masks by (site, first example, last example, rows): built once per
         # chunk shape, reused by every step.
-        self._row_masks: dict[tuple[int, int | None, int | None, int], Tensor] = {}
+        self._row_masks: dict[tuple[int, int, int | None, int | None, int], Tensor] = {}
 
     @property
     def sites(self) -> list[MaskSite]:
@@ -347,6 +379,8 @@ class MaskUnits:
         thresholds: dict[nn.Module, float] | float | None,
         clean_forward: Callable[[], Tensor],
         inputs: tuple[Tensor, ...] = (),
+        rule: MaskRule = "paper",
+        reference_forward: Callable[[], Any] | None = None,
     ) -> tuple[MaskUnits, Tensor]:
         """Runs ``clean_forward`` once and records which units are off.
 
@@ -371,15 +405,22 @@ class MaskUnits:
             inputs (tuple[Tensor, ...], optional): The tensors
                         ``clean_forward`` hands the model, to recognise a
                         ReLU applied to an input. Default: ()
+            rule (str, optional): ``"paper"`` or ``"reference"`` (see the
+                        module docstring); with ``"reference"`` the automatic
+                        rule puts every site at 0. Default: "paper"
+            reference_forward (Callable, optional): Runs the model on the
+                        reference inputs; needed by ``rule="reference"``.
 
         Returns:
             *tuple*: the mask units and the clean output of ``clean_forward``.
 
         Raises:
-            ValueError: a module of ``thresholds`` feeds no ReLU-family call.
+            ValueError: a module of ``thresholds`` feeds no ReLU-family call, or
+                        the reference pass runs other ReLU calls than the clean one.
         """
         if isinstance(thresholds, dict) and not thresholds:
             return cls([], []), clean_forward()
+        reference = _reference_calls(model, reference_forward) if rule == "reference" else None
         recorder = _Recorder(model, list(thresholds) if isinstance(thresholds, dict) else [])
         recorder.inputs = inputs
         with recorder.watching():
@@ -390,11 +431,18 @@ class MaskUnits:
         used: set[nn.Module] = set()
         seen_names: dict[str, int] = {}
         first_feature = next((i for i, r in enumerate(recorder.reads_input) if not r), None)
+        if reference is not None:
+            _check_same_calls(recorder.calls, reference)
+        held: list[Tensor | None] = []
         for index, (producer, activation, x) in enumerate(recorder.calls):
             name = _site_name(recorder, producer, activation, index, seen_names)
             threshold: float | None
             if thresholds is None:
-                first = index == first_feature and not isinstance(producer, _NORMS)
+                first = (
+                    index == first_feature
+                    and not isinstance(producer, _NORMS)
+                    and reference is None
+                )
                 threshold = FIRST_LAYER_THRESHOLD if first else LATER_LAYER_THRESHOLD
             elif isinstance(thresholds, float):
                 threshold = thresholds
@@ -404,12 +452,17 @@ class MaskUnits:
                 if key is not None:
                     used.add(key)
             sites.append(MaskSite(name, producer, activation, threshold))
-            keep.append(None if threshold is None else x > threshold)
-            switched_off.append(
-                None
-                if threshold is None
-                else ((x > 0) & (x <= threshold)).flatten(1).float().mean(1)
-            )
+            if threshold is None:
+                keep.append(None)
+                switched_off.append(None)
+                held.append(None)
+                continue
+            on = x > threshold
+            if reference is not None:
+                on &= x > reference[index].clamp_min(0)  # relu(x) > relu(reference)
+            keep.append(on)
+            switched_off.append(((x > 0) & ~on).flatten(1).float().mean(1))
+            held.append(None if reference is None else x * ~on)
         if isinstance(thresholds, dict):
             unused = [m for m in thresholds if m not in used]
             if unused:
@@ -419,10 +472,11 @@ class MaskUnits:
                     "nonlinearity in the model's forward pass (or did not run); mask units "
                     f"sit at the inputs of ReLUs. This model's sites: {found}"
                 )
-        return cls(sites, keep, switched_off), clean_output
+        return cls(sites, keep, switched_off, held), clean_output
 
     def report(self, output_change: Tensor) -> MaskReport:
         """The sites as :class:`SiteReport` rows, with ``output_change`` per example."""
+        rule: MaskRule = "reference" if any(h is not None for h in self.held) else "paper"
         rows = [
             SiteReport(
                 site.name,
@@ -433,7 +487,7 @@ class MaskUnits:
             for site, keep, off in zip(self.all_sites, self.keep, self.switched_off, strict=True)
             if keep is not None and off is not None and site.threshold is not None
         ]
-        return MaskReport(rows, output_change)
+        return MaskReport(rows, output_change, rule)
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -453,13 +507,19 @@ class MaskUnits:
             if self.keep[index] is None:
                 return func(*args, **kwargs)
             x = args[0]
-            keep = self._mask_for_rows(index, x)
+            keep = self._mask_for_rows(index, x, self.keep)
+            held = (
+                self._mask_for_rows(index, x, self.held) if self.held[index] is not None else None
+            )
             if _in_place(func, args, kwargs):
                 # On x itself, not a view of it: an in-place op on a view would make
                 # autograd copy the whole gradient back into x (CopySlices) every pass.
                 x.mul_(keep)
+                if held is not None:
+                    x.add_(held)
                 return func(*args, **kwargs)
-            return func(x * keep, *args[1:], **kwargs)
+            masked = x * keep if held is None else x * keep + held
+            return func(masked, *args[1:], **kwargs)
 
         with _ReluCalls(silence):
             yield
@@ -469,9 +529,10 @@ class MaskUnits:
                 "units need the same control flow in every pass (pass thresholds={})"
             )
 
-    def _mask_for_rows(self, index: int, x: Tensor) -> Tensor:
-        """Site ``index``'s mask for the rows of ``x`` (sample-major draws of the examples)."""
-        keep = self.keep[index]
+    def _mask_for_rows(self, index: int, x: Tensor, per_site: list[Tensor | None]) -> Tensor:
+        """Site ``index``'s entry of ``per_site`` (its mask or its held values) for the rows
+        of ``x`` (sample-major draws of the examples)."""
+        keep = per_site[index]
         assert keep is not None
         keep = keep[self._examples]
         if x.shape[1:] != keep.shape[1:] or x.shape[0] % keep.shape[0]:
@@ -481,7 +542,7 @@ class MaskUnits:
             )
         if keep.shape[0] == 1:
             return keep  # broadcasts over the draws
-        key = (index, self._examples.start, self._examples.stop, x.shape[0])
+        key = (id(per_site), index, self._examples.start, self._examples.stop, x.shape[0])
         if key not in self._row_masks:
             self._row_masks[key] = keep.repeat(x.shape[0] // keep.shape[0], *[1] * (x.dim() - 1))
         return self._row_masks[key]
@@ -498,6 +559,31 @@ class MaskUnits:
             yield
         finally:
             self._examples = previous
+
+
+def _reference_calls(
+    model: nn.Module | None, reference_forward: Callable[[], Any] | None
+) -> list[Tensor]:
+    """Every ReLU-family input of the pass on the reference, in execution order."""
+    if reference_forward is None:
+        raise ValueError("the reference mask rule needs the reference inputs (baselines)")
+    recorder = _Recorder(model, [])
+    with recorder.watching():
+        reference_forward()
+    return [x for _, _, x in recorder.calls]
+
+
+def _check_same_calls(
+    calls: list[tuple[nn.Module | None, nn.Module | None, Tensor]], reference: list[Tensor]
+) -> None:
+    if len(reference) != len(calls) or any(
+        r.shape != x.shape for r, (_, _, x) in zip(reference, calls, strict=False)
+    ):
+        raise ValueError(
+            f"baselines: the model ran {len(reference)} ReLU-family calls on the reference "
+            f"and {len(calls)} on the inputs (or of other shapes); the reference mask rule "
+            "needs the same control flow in both (pass mask_rule='paper')"
+        )
 
 
 def _site_name(

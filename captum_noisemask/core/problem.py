@@ -25,7 +25,7 @@ from .._utils import validation as check
 from .._utils.compat import _format_additional_forward_args
 from .._utils.typing import OutputTransform
 from .levels import LevelLayout, PerPosition, map_shape
-from .mask_units import MaskUnits
+from .mask_units import MASK_RULES, MaskRule, MaskUnits
 from .noise import UniformNoise
 from .objective import OutputConstraint
 from .optimisation import NoisyForward, _decision
@@ -69,6 +69,11 @@ class NoiseMaskProblem:
                     paper's objective); ``"masked"``: with the masked
                     network's own clean outputs, so masking alone is not a
                     violation.
+        mask_rule (str): ``"paper"`` or ``"reference"`` (see
+                    :mod:`~captum_noisemask.core.mask_units`).
+        baselines (float, Tensor, tuple or None): The reference inputs of the
+                    ``"reference"`` rule, in Captum's ``baselines``
+                    convention; ``None`` is zeros.
     """
 
     tolerance: float
@@ -77,6 +82,8 @@ class NoiseMaskProblem:
     output_transform: OutputTransform | None = None
     noise_scale: Any = 1.0
     held_to: HeldTo = "plain"
+    mask_rule: MaskRule = "paper"
+    baselines: Any = None
 
     @classmethod
     def from_keywords(
@@ -89,6 +96,8 @@ class NoiseMaskProblem:
         output_transform: OutputTransform | None = None,
         noise_scale: Any = 1.0,
         held_to: HeldTo = "plain",
+        mask_rule: MaskRule = "paper",
+        baselines: Any = None,
     ) -> NoiseMaskProblem:
         """The problem of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`'s keywords.
 
@@ -139,7 +148,22 @@ class NoiseMaskProblem:
             )
         if held_to not in HELD_TO:
             raise ValueError(f"unknown held_to {held_to!r}; accepted: {list(HELD_TO)}")
-        return cls(float(value), unit, float(penalty), output_transform, noise_scale, held_to)
+        if mask_rule not in MASK_RULES:
+            raise ValueError(f"unknown mask_rule {mask_rule!r}; accepted: {list(MASK_RULES)}")
+        if baselines is not None and mask_rule != "reference":
+            raise ValueError(
+                "baselines are the reference of mask_rule='reference'; pass that rule too"
+            )
+        return cls(
+            float(value),
+            unit,
+            float(penalty),
+            output_transform,
+            noise_scale,
+            held_to,
+            mask_rule,
+            baselines,
+        )
 
     def prepare(
         self,
@@ -175,10 +199,20 @@ class NoiseMaskProblem:
         batch = clean_inputs[0].shape[0]
         extra = _format_additional_forward_args(additional_forward_args) or ()
         constraint = OutputConstraint(target, batch, self.tolerance, self.output_transform)
+        references = (
+            check.baseline_inputs(self.baselines, clean_inputs)
+            if self.mask_rule == "reference"
+            else None
+        )
         with torch.no_grad():
             first_pass = tuple(x.clone() for x in clean_inputs)
             mask_units, raw = MaskUnits.record(
-                model, thresholds, lambda: forward_func(*first_pass, *extra), first_pass
+                model,
+                thresholds,
+                lambda: forward_func(*first_pass, *extra),
+                first_pass,
+                self.mask_rule,
+                None if references is None else lambda: forward_func(*references, *extra),
             )
             _warn_if_no_sites(model, thresholds, mask_units)
             plain = constraint.transform(raw, batch)

@@ -1,0 +1,106 @@
+"""The reference mask rule: "off" relative to a blank image, held at the clean value. It never
+changes the clean network, silences what a BatchNorm turns on for a blank image, and gives a
+BN model's background back to the non-contributing side."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask.architectures import ARCHITECTURES, build
+from captum_noisemask.mnist.model import PaperCNN
+
+
+def _inputs(name: str) -> Tensor:
+    return torch.rand(2, *ARCHITECTURES[name][1], generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("thresholds", [None, 0.5])
+@pytest.mark.parametrize("name", ["paper_cnn", *ARCHITECTURES])
+def test_masking_alone_never_changes_the_clean_outputs(name: str, thresholds: object) -> None:
+    if name == "paper_cnn":
+        torch.manual_seed(0)
+        model, x = PaperCNN().eval(), torch.rand(2, 1, 28, 28)
+    else:
+        model, x = build(name), _inputs(name)
+    explainer = NoiseMaskAttribution(model, thresholds=thresholds)  # type: ignore[arg-type]
+    report = explainer.inspect_masks(x, mask_rule="reference")
+    assert sum(float(s.switched_off.sum()) for s in report.sites) > 0  # not vacuous
+    assert float(report.output_change.max()) <= 1e-5
+
+
+class BlankPositive(nn.Module):
+    """conv 1x1 -> BN whose bias makes every unit 1 on a blank image -> ReLU -> sum.
+
+    On an input ``x`` a unit is ``relu(1 + x)``: on with the paper's rule everywhere, while
+    only pixels above 0 show more than the blank image does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(1)
+        self.relu = nn.ReLU()
+        with torch.no_grad():
+            self.conv.weight.fill_(1.0)
+            self.bn.bias.fill_(1.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.relu(self.bn(self.conv(x))).flatten(1).sum(1, keepdim=True)
+
+
+def _object_on_blank() -> Tensor:
+    x = torch.zeros(1, 1, 6, 6)
+    x[..., 2:4, 2:4] = 1.0
+    return x
+
+
+def test_units_a_blank_image_turns_on_are_silenced_only_by_the_reference_rule() -> None:
+    model, x = BlankPositive().eval(), _object_on_blank()
+    explainer = NoiseMaskAttribution(model)
+    paper = explainer.inspect_masks(x)
+    reference = explainer.inspect_masks(x, mask_rule="reference")
+    assert float(paper.sites[0].silenced[0]) == 0.0  # 1 + 0 > 0: nothing is off
+    assert float(reference.sites[0].silenced[0]) == pytest.approx(32 / 36)  # the background
+
+
+def test_the_reference_rule_puts_the_background_on_the_non_contributing_side() -> None:
+    model, x = BlankPositive().eval(), _object_on_blank()
+    explainer = NoiseMaskAttribution(model)
+    settings = dict(tolerance=0.5, n_steps=150, seed=0)
+    paper = explainer.attribute(x, **settings)  # type: ignore[arg-type]
+    reference = explainer.attribute(x, mask_rule="reference", **settings)  # type: ignore[arg-type]
+    background = torch.ones_like(x, dtype=torch.bool)
+    background[..., 2:4, 2:4] = False
+    # Held at its clean value, noise on the background cannot move the output: w = 1 there.
+    assert torch.all(reference[background] == 0)
+    assert float(reference[~background].mean()) > 0.5
+    assert float(paper[background].mean()) > 0.5  # the paper's rule leaves it live
+
+
+def test_baselines_follow_captums_convention_and_are_checked() -> None:
+    model, x = BlankPositive().eval(), _object_on_blank()
+    explainer = NoiseMaskAttribution(model)
+    # A baseline equal to the input leaves nothing that shows more than it: all silenced.
+    same = explainer.inspect_masks(x, mask_rule="reference", baselines=x)
+    assert float(same.sites[0].silenced[0]) == 1.0
+    with pytest.raises(ValueError, match=r"baselines\[0\] has shape \(3,\)"):
+        explainer.inspect_masks(x, mask_rule="reference", baselines=torch.zeros(3))
+    with pytest.raises(ValueError, match="mask_rule='reference'"):
+        explainer.attribute(x, baselines=0.0, n_steps=1)
+    with pytest.raises(ValueError, match="unknown mask_rule"):
+        explainer.attribute(x, mask_rule="blank", n_steps=1)
+
+
+def test_a_reference_pass_with_other_control_flow_is_refused() -> None:
+    class Branches(nn.Module):
+        def forward(self, x: Tensor) -> Tensor:
+            y = torch.relu(x)
+            if float(x.sum()) > 0:  # the blank image takes the other branch
+                y = torch.relu(y - 0.1)
+            return y.flatten(1).sum(1, keepdim=True)
+
+    with pytest.raises(ValueError, match="baselines: the model ran 1 ReLU-family calls"):
+        NoiseMaskAttribution(Branches()).inspect_masks(_object_on_blank(), mask_rule="reference")
