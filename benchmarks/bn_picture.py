@@ -45,7 +45,10 @@ TASKS = {
         "fashion",
         TrainingConfig(epochs=5, max_examples=10_000, architecture="resnet"),
     ),
-    "fashion-cnn": ("fashion", TrainingConfig(epochs=5, max_examples=10_000)),
+    "fashion-mobilenet": (
+        "fashion",
+        TrainingConfig(epochs=5, max_examples=10_000, architecture="mobilenet"),
+    ),
 }
 
 

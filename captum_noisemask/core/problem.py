@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from .._utils import validation as check
 from .._utils.compat import _format_additional_forward_args
 from .._utils.typing import OutputTransform
+from ..presets import Preset
 from .levels import LevelLayout, PerPosition, map_shape
 from .mask_units import MASK_RULES, MaskRule, MaskUnits
 from .noise import UniformNoise
@@ -88,7 +89,7 @@ class NoiseMaskProblem:
     @classmethod
     def from_keywords(
         cls,
-        default_tolerance: float,
+        preset: Preset,
         tolerance: float | None = None,
         relative_tolerance: float | None = None,
         response_tolerance: float | None = None,
@@ -96,22 +97,31 @@ class NoiseMaskProblem:
         output_transform: OutputTransform | None = None,
         noise_scale: Any = 1.0,
         held_to: HeldTo = "plain",
-        mask_rule: MaskRule = "paper",
+        mask_rule: MaskRule | None = None,
         baselines: Any = None,
     ) -> NoiseMaskProblem:
         """The problem of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`'s keywords.
 
         At most one of ``tolerance``, ``relative_tolerance`` and
-        ``response_tolerance``; none gives ``default_tolerance`` in output
-        units. ``penalty`` defaults to 1, or to ``1 / response_tolerance``
-        with a response tolerance (violations then count in units of the
-        tolerance band, which on the paper's CNN, whose full-noise response is
-        about 2.5 logits, is the paper's objective at ``0.4``).
+        ``response_tolerance``; none gives the preset's (its
+        ``response_tolerance`` if set, else its ``tolerance`` in output
+        units). ``mask_rule=None`` is the preset's. ``penalty`` defaults to
+        1, or to ``1 / response_tolerance`` with a response tolerance
+        (violations then count in units of the tolerance band, which on the
+        paper's CNN, whose full-noise response is about 2.5 logits, is the
+        paper's objective at ``0.4``).
 
         Raises:
             ValueError: two tolerances, or a value out of its range.
             TypeError: a value of the wrong type.
         """
+        if tolerance is None and relative_tolerance is None and response_tolerance is None:
+            if preset.response_tolerance is not None:
+                response_tolerance = preset.response_tolerance
+            else:
+                tolerance = preset.tolerance
+        if mask_rule is None:
+            mask_rule = preset.mask_rule
         given = {
             name: value
             for name, value in (
@@ -128,7 +138,7 @@ class NoiseMaskProblem:
                 f"response to full noise), got {sorted(given)}"
             )
         unit: ToleranceUnit = "output"
-        value = default_tolerance
+        value = preset.tolerance
         if tolerance is not None:
             check.check_number("tolerance", tolerance, 0.0, inclusive=True)
             value = tolerance

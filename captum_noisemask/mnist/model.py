@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .._utils.choices import CLASSIFIERS
-from ..architectures import BasicBlock
+from ..architectures import BasicBlock, InvertedResidual
 
 __all__ = ["CLASSIFIERS", "PaperCNN", "SmallResNet", "build_classifier"]
 
@@ -87,6 +87,44 @@ class SmallResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
+class SmallMobileNet(nn.Module):
+    r"""A MobileNetV2 for 28x28 greyscale images: a second BN-residual layout.
+
+    A 3x3 stem (conv -> BN -> ReLU6), five of MobileNetV2's inverted residual
+    blocks (:class:`~captum_noisemask.architectures.InvertedResidual`: 1x1
+    expansion, depthwise 3x3, linear bottleneck, residual add where the shape
+    allows; 28 -> 14 -> 7 pixels), a 1x1 head, global average pooling and a
+    linear layer. Unlike :class:`SmallResNet` its residual sums are not read by
+    any nonlinearity (linear bottlenecks), and its ReLUs are ReLU6.
+
+    Args:
+        n_classes (int, optional): Number of outputs. Default: 10
+    """
+
+    def __init__(self, n_classes: int = 10) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU6(True)
+        )
+        settings = [(1, 16, 1), (4, 24, 2), (4, 24, 1), (4, 32, 2), (4, 32, 1)]
+        blocks: list[nn.Module] = []
+        channels = 16
+        for expand, out, stride in settings:
+            blocks.append(InvertedResidual(channels, out, stride, expand))
+            channels = out
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Sequential(
+            nn.Conv2d(channels, 128, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU6(True)
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(128, n_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Maps ``(B, 1, H, W)`` images in [0, 1] to ``(B, n_classes)`` logits."""
+        x = self.head(self.blocks(self.stem(x)))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
 def build_classifier(name: str, image_size: tuple[int, int] = (28, 28)) -> nn.Module:
     """A fresh classifier of one of :data:`CLASSIFIERS` for greyscale images of ``image_size``.
 
@@ -104,4 +142,6 @@ def build_classifier(name: str, image_size: tuple[int, int] = (28, 28)) -> nn.Mo
         return PaperCNN(image_size=image_size)
     if name == "resnet":
         return SmallResNet()
+    if name == "mobilenet":
+        return SmallMobileNet()
     raise ValueError(f"unknown model {name!r}; accepted: {', '.join(CLASSIFIERS)}")

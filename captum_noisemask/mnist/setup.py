@@ -24,7 +24,7 @@ __all__ = ["MnistSetup", "prepare_mnist"]
 #: docs were measured on: the paper's CNN trains on 4,000 x 20 passes in 30 s (README); the
 #: ResNet's ``train`` of one epoch over 10,000 Fashion-MNIST images took 13.1 s (764 per s).
 #: Used for the estimate said before training.
-PASSES_PER_SECOND = {"paper-cnn": 2700, "resnet": 760}
+PASSES_PER_SECOND = {"paper-cnn": 2700, "resnet": 760, "mobilenet": 760}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from support import TINY_TRAINING
 
 from captum_noisemask import FAST, cli
 from captum_noisemask.benchmark.compare import CompareConfig, compare
+from captum_noisemask.core.problem import RESPONSE_DRAWS
 
 #: The fast preset's schedule in 20 steps (lr scaled to travel as far).
 SHORT_FAST = FAST.replace(n_steps=20).with_lr(0.15)
@@ -111,7 +112,8 @@ def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
     assert abs(metrics["Random"]["localisation_auroc"]["mean"] - 0.5) < 0.15
     # Redrawn at every stage, a random map has nothing in common with the first one.
     assert metrics["Random"]["randomisation_abs_spearman"]["mean"] < 0.2
-    assert metrics["NoiseMask"]["evaluations_per_map"] == 16 * 20 + 1  # preset + clean pass
+    # The preset's steps, the clean and the reference pass, the full-noise response.
+    assert metrics["NoiseMask"]["evaluations_per_map"] == 16 * 20 + 2 + RESPONSE_DRAWS
 
 
 def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

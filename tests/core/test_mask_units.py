@@ -209,7 +209,7 @@ def test_a_different_control_flow_is_refused(images: Tensor) -> None:
 
 
 def test_masks_change_the_map(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    settings = dict(n_steps=10, n_samples=4, seed=0, tolerance=0.01)
+    settings = dict(n_steps=10, n_samples=4, seed=0, tolerance=0.01, mask_rule="paper")
     masked = NoiseMaskAttribution(tiny_cnn).attribute(images, **settings)
     unmasked = NoiseMaskAttribution(tiny_cnn, thresholds={}).attribute(images, **settings)
     assert not torch.equal(masked, unmasked)

@@ -60,7 +60,7 @@ def _object_on_blank() -> Tensor:
 def test_units_a_blank_image_turns_on_are_silenced_only_by_the_reference_rule() -> None:
     model, x = BlankPositive().eval(), _object_on_blank()
     explainer = NoiseMaskAttribution(model)
-    paper = explainer.inspect_masks(x)
+    paper = explainer.inspect_masks(x, mask_rule="paper")
     reference = explainer.inspect_masks(x, mask_rule="reference")
     assert float(paper.sites[0].silenced[0]) == 0.0  # 1 + 0 > 0: nothing is off
     assert float(reference.sites[0].silenced[0]) == pytest.approx(32 / 36)  # the background
@@ -70,7 +70,7 @@ def test_the_reference_rule_puts_the_background_on_the_non_contributing_side() -
     model, x = BlankPositive().eval(), _object_on_blank()
     explainer = NoiseMaskAttribution(model)
     settings = dict(tolerance=0.5, n_steps=150, seed=0)
-    paper = explainer.attribute(x, **settings)  # type: ignore[arg-type]
+    paper = explainer.attribute(x, mask_rule="paper", **settings)  # type: ignore[arg-type]
     reference = explainer.attribute(x, mask_rule="reference", **settings)  # type: ignore[arg-type]
     background = torch.ones_like(x, dtype=torch.bool)
     background[..., 2:4, 2:4] = False
@@ -89,7 +89,7 @@ def test_baselines_follow_captums_convention_and_are_checked() -> None:
     with pytest.raises(ValueError, match=r"baselines\[0\] has shape \(3,\)"):
         explainer.inspect_masks(x, mask_rule="reference", baselines=torch.zeros(3))
     with pytest.raises(ValueError, match="mask_rule='reference'"):
-        explainer.attribute(x, baselines=0.0, n_steps=1)
+        explainer.attribute(x, mask_rule="paper", baselines=0.0, n_steps=1)
     with pytest.raises(ValueError, match="unknown mask_rule"):
         explainer.attribute(x, mask_rule="blank", n_steps=1)
 

@@ -89,12 +89,14 @@ def test_masking_alone_is_a_violation_only_when_held_to_the_plain_output() -> No
     model = make_tiny_cnn()
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     explainer = NoiseMaskAttribution(model, thresholds=0.3)  # switches on-units off
-    assert float(explainer.inspect_masks(x).output_change.min()) > 1e-3
+    assert float(explainer.inspect_masks(x, mask_rule="paper").output_change.min()) > 1e-3
     no_noise = torch.zeros_like(x)
-    plain = explainer.certify(x, no_noise, highlight="non_contributing", n_draws=50, tolerance=1e-4)
-    masked = explainer.certify(
-        x, no_noise, highlight="non_contributing", n_draws=50, tolerance=1e-4, held_to="masked"
-    )
+    problem = dict(highlight="non_contributing", n_draws=50, tolerance=1e-4, mask_rule="paper")
+    plain = explainer.certify(x, no_noise, **problem)  # type: ignore[arg-type]
+    masked = explainer.certify(x, no_noise, held_to="masked", **problem)  # type: ignore[arg-type]
+    # The reference rule holds silenced units at their clean values: no offset at all.
+    reference = explainer.certify(x, no_noise, **{**problem, "mask_rule": "reference"})  # type: ignore[arg-type]
+    assert torch.all(reference.masked.within == 1)
     assert torch.all(plain.masked.within == 0) and torch.all(plain.plain.within == 1)
     assert torch.all(masked.masked.within == 1)
 
@@ -179,7 +181,9 @@ def test_an_impossible_guarantee_warns_with_the_way_out() -> None:
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     explainer = NoiseMaskAttribution(model, thresholds=0.3)
     with pytest.warns(GuaranteeWarning, match="held_to='masked'"):
-        maps = explainer.attribute(x, tolerance=1e-4, guarantee=0.9, n_steps=5, seed=0)
+        maps = explainer.attribute(
+            x, tolerance=1e-4, mask_rule="paper", guarantee=0.9, n_steps=5, seed=0
+        )
     assert torch.all(maps == 1)  # no noise anywhere: the least a map can claim
 
 

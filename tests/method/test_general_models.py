@@ -31,8 +31,17 @@ class QuietHalfBlind(nn.Module):
 def test_a_quiet_model_warns_instead_of_returning_a_silent_empty_map() -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
     with pytest.warns(DegenerateMapWarning, match=r"constant .*w = 1.*response_tolerance"):
-        maps = NoiseMaskAttribution(QuietHalfBlind().eval()).attribute(x, **QUICK)
+        maps = NoiseMaskAttribution(QuietHalfBlind().eval()).attribute(x, tolerance=1.0, **QUICK)
     assert torch.all(maps == 0)
+
+
+def test_the_default_tolerance_finds_the_used_half_of_a_quiet_model() -> None:
+    x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateMapWarning)
+        maps = NoiseMaskAttribution(QuietHalfBlind().eval()).attribute(x, **QUICK)
+    used, ignored = maps[..., 2:], maps[..., :2]
+    assert torch.all(ignored == 0) and float(used.min()) > 0.1
 
 
 def test_relative_tolerance_finds_the_used_half_of_a_quiet_model() -> None:
@@ -161,11 +170,11 @@ def test_an_lr_override_scales_the_annealed_schedule() -> None:
 def test_inspect_masks_reports_sites_and_the_cost_of_masking_alone() -> None:
     model = build("resnet18")
     x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    exact = NoiseMaskAttribution(model, thresholds=0.0).inspect_masks(x)
+    exact = NoiseMaskAttribution(model, thresholds=0.0).inspect_masks(x, mask_rule="paper")
     assert torch.all(exact.output_change < 1e-5)
     assert all(float(s.switched_off.max()) == 0 for s in exact.sites)
     assert exact.sites[0].name == "bn1" and len(exact.sites) == 17
-    harsh = NoiseMaskAttribution(model, thresholds={"bn1": 0.2}).inspect_masks(x)
+    harsh = NoiseMaskAttribution(model, thresholds={"bn1": 0.2}).inspect_masks(x, mask_rule="paper")
     assert [s.name for s in harsh.sites] == ["bn1"]
     assert float(harsh.sites[0].switched_off.min()) > 0 and torch.all(harsh.output_change > 0)
     table = str(harsh)

@@ -23,8 +23,8 @@ def _two_strengths() -> nn.Linear:
 def test_the_path_ranks_what_one_tolerance_ties() -> None:
     explainer = NoiseMaskAttribution(_two_strengths())
     x = torch.rand(2, 12, generator=torch.Generator().manual_seed(0))
-    plain = explainer.attribute(x, seed=0)
-    graded = explainer.attribute(x, seed=0, tolerance_path=(1, 4, 16))
+    plain = explainer.attribute(x, seed=0, tolerance=1.0)
+    graded = explainer.attribute(x, seed=0, tolerance=1.0, tolerance_path=(1, 4, 16))
     strong, weak, unused = slice(0, 4), slice(4, 8), slice(8, 12)
     # One tolerance: both groups are "contributing" (values within a few hundredths).
     assert float(plain[:, strong].min() - plain[:, weak].max()) < 0.05
