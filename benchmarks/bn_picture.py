@@ -28,9 +28,9 @@ from captum_noisemask.mnist.training import DEFAULT_TRAINING, TrainingConfig
 
 OUT = Path(__file__).resolve().parent / "results" / "bn_picture"
 SETTINGS: dict[str, dict[str, Any]] = {
-    "paper rule, tolerance 1.0": {},
-    "paper rule, response 0.4": {"response_tolerance": 0.4},
-    "reference rule, tolerance 1.0": {"mask_rule": "reference"},
+    "paper rule, tolerance 1.0": {"mask_rule": "paper", "tolerance": 1.0},
+    "paper rule, response 0.4": {"mask_rule": "paper", "response_tolerance": 0.4},
+    "reference rule, tolerance 1.0": {"mask_rule": "reference", "tolerance": 1.0},
     "reference rule, response 0.4": {"mask_rule": "reference", "response_tolerance": 0.4},
     "reference rule, response 0.3": {"mask_rule": "reference", "response_tolerance": 0.3},
     "reference rule, response 0.4, guarantee 0.95": {

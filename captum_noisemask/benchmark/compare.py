@@ -34,6 +34,7 @@ from ..evaluation import (
     max_sensitivity,
     measure_cost,
     model_of,
+    noise_deletion_curve,
     paste_distractors,
     roar,
     roc_auc_per_example,
@@ -226,6 +227,12 @@ def _evaluate(
         scores[key] = summarise(curve.area())
         curves[key] = curve.probabilities.mean(0).tolist()
     curves["fractions"] = curve.fractions.tolist()
+    noise = noise_deletion_curve(
+        model, images, maps, labels, n_steps=config.curve_steps, seed=config.seed
+    )
+    scores["noise_deletion"] = summarise(noise.area())
+    scores["noise_certified_fraction"] = summarise(noise.certified_fraction())
+    curves["noise_deletion"] = noise.kept.mean(0).tolist()
     for perturbation in INFIDELITY_PERTURBATIONS:
         infidelities = infidelity_score(model, images, maps, labels, perturbation, seed=config.seed)
         scores[f"infidelity_{perturbation}"] = summarise(infidelities)
@@ -275,21 +282,27 @@ def _randomisation(
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """Spearman summaries per cascading stage: (signed maps, magnitudes).
 
-    NoiseMask's tolerance is in logit units. A re-initialised model's logits
-    are far smaller, so a fixed tolerance is never exceeded and the map turns
-    constant (every pixel non-contributing) whatever the layers compute. With
-    ``scale_tolerance`` the tolerance follows the ratio of the logits' spread,
-    so the check measures what the map depends on, not the change of units.
+    A tolerance in logit units is never exceeded by a re-initialised model,
+    whose logits are far smaller, so the map turns constant (every pixel
+    non-contributing) whatever the layers compute. A response tolerance (the
+    fast preset's default) follows each model's own response to full noise
+    by construction. For a preset with a tolerance in logits,
+    ``scale_tolerance`` scales it by the ratio of the logits' spread; without
+    it the row holds that fixed tolerance ("NoiseMask (fixed tolerance)").
     """
     with torch.no_grad():
         trained_spread = trained(images).std()
 
     def explain(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
         overrides = {}
-        if scale_tolerance and isinstance(method.attribution, NoiseMaskAttribution):
-            with torch.no_grad():
-                ratio = float(model(x).std() / trained_spread)
-            overrides["tolerance"] = resolve_preset(config.preset).tolerance * ratio
+        preset = resolve_preset(config.preset)
+        if isinstance(method.attribution, NoiseMaskAttribution):
+            if not scale_tolerance:
+                overrides["tolerance"] = preset.tolerance
+            elif preset.response_tolerance is None:
+                with torch.no_grad():
+                    ratio = float(model(x).std() / trained_spread)
+                overrides["tolerance"] = preset.tolerance * ratio
         return _same_method(model, method, config).explain(x, t, config.chunk_size, **overrides)
 
     result = cascading_randomisation(trained, explain, images, labels, seed=config.seed)

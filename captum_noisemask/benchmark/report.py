@@ -18,6 +18,8 @@ _PIXEL_FLIPPING = [
     ("LeRF ↑ noise", "lerf_uniform"),
 ]
 _OTHER = [
+    ("noise deletion ↑", "noise_deletion"),
+    ("certified fraction ↑", "noise_certified_fraction"),
     ("infidelity ↓ noisy baseline", "infidelity_noisy_baseline"),
     ("infidelity ↓ square removal", "infidelity_square_removal"),
     ("max-sensitivity ↓", "max_sensitivity"),
@@ -29,6 +31,7 @@ _OTHER = [
 #: The README's comparison table: every pixel-flipping column, localisation, randomisation.
 _README = [
     *_PIXEL_FLIPPING,
+    ("noise deletion ↑", "noise_deletion"),
     ("localisation AUROC ↑", "localisation_auroc"),
     ("randomisation abs(ρ) ↓", "randomisation_abs_spearman"),
 ]

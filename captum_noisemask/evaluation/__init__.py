@@ -14,6 +14,9 @@ batch, and is deterministic under its ``seed``:
 - a localisation task with a known answer, a pattern among distractor shapes
   (:func:`make_pattern_task`), scored by the pointing game and the share of the
   top-k pixels in the pattern's box (:func:`pointing_game`, :func:`top_k_in_box`);
+- noise deletion, the question a NoiseMask map answers asked of every method: full
+  noise on the least relevant positions first, share of draws that keep the outputs
+  within the tolerance and the decision (:func:`noise_deletion_curve`);
 - cost: time, model evaluations and peak memory per map (:func:`measure_cost`);
 - ROAR: retrain without the top-ranked pixels (:func:`roar`).
 
@@ -27,6 +30,7 @@ Every table summarises a per-example score with :func:`summarise` and prints it 
 from .._utils.modules import model_of
 from .cost import Cost, measure_cost
 from .localisation import DistractorDigits, paste_distractors, roc_auc_per_example
+from .noise_deletion import NoiseDeletionCurve, noise_deletion_curve
 from .patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from .pixel_flipping import (
     PerturbationCurve,
@@ -45,6 +49,8 @@ __all__ = [
     "Cost",
     "ROAR_FRACTIONS",
     "DistractorDigits",
+    "NoiseDeletionCurve",
+    "noise_deletion_curve",
     "PatternTask",
     "PerturbationCurve",
     "RandomisationResult",

@@ -86,6 +86,8 @@ def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]
         "morf_uniform",
         "lerf_baseline",
         "lerf_uniform",
+        "noise_deletion",
+        "noise_certified_fraction",
         "infidelity_noisy_baseline",
         "infidelity_square_removal",
         "max_sensitivity",

@@ -23,7 +23,15 @@ REEXPORTED |= {"captum_noisemask.dataset_runs.runner"}
 # The metrics are documented through captum_noisemask.evaluation, which re-exports them.
 REEXPORTED |= {
     f"captum_noisemask.evaluation.{name}"
-    for name in ("cost", "localisation", "pixel_flipping", "randomisation", "robustness", "roar")
+    for name in (
+        "cost",
+        "localisation",
+        "noise_deletion",
+        "pixel_flipping",
+        "randomisation",
+        "robustness",
+        "roar",
+    )
 }
 
 
