@@ -155,11 +155,16 @@ def _agreement_with_reference(
 def _reference_digit_maps(
     setup: MnistSetup, device: str, reference: Any, preset: Preset, seed: int
 ) -> tuple[np.ndarray, float]:
-    """``preset``'s maps ``w`` of the reference digits, and the seconds the call took."""
+    """``preset``'s maps ``w`` of the reference digits, and the seconds the call took.
+
+    The schedule is what is compared, so it runs on the paper's problem (the paper's mask
+    rule, 1.0 logit), whatever problem the preset itself defaults to.
+    """
     images = setup.test_set.images[torch.from_numpy(reference["test_indices"])].to(device)
+    schedule = preset.replace(mask_rule="paper", response_tolerance=None)
     maps, cost = measure_cost(
         lambda: NoiseMaskAttribution(setup.trained.model).attribute(
-            images, preset=preset, highlight="non_contributing", seed=seed
+            images, preset=schedule, highlight="non_contributing", seed=seed
         ),
         setup.trained.model,
         len(images),
