@@ -650,6 +650,15 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 GuaranteeWarning,
                 stacklevel=4,
             )
+        hopeless = calibration.full_noise_holds.nonzero().flatten().tolist()
+        if hopeless:
+            warnings.warn(
+                f"for example(s) {hopeless} full noise on every position already meets "
+                f"guarantee={guarantee}: nothing can contribute at this tolerance (pass "
+                "response_tolerance, which scales it to the model's response to full noise)",
+                GuaranteeWarning,
+                stacklevel=4,
+            )
         return calibration.maps
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import torch
@@ -274,7 +274,6 @@ class PreparedProblem:
     noise_scales: tuple[float | Tensor, ...]
     generator: torch.Generator | None
     internal_batch_size: int | None
-    n_rows_evaluated: int = field(default=0)
 
     @property
     def batch_size(self) -> int:
@@ -286,7 +285,6 @@ class PreparedProblem:
         n_samples: int,
         antithetic: bool = False,
         masked: bool = True,
-        internal_batch_size: int | None = -1,
     ) -> NoisyForward:
         """The noisy passes of the masked (or the plain) network, ready to evaluate.
 
@@ -297,8 +295,6 @@ class PreparedProblem:
             masked (bool, optional): Mask units on; ``False`` is the
                         caller's unmodified model, held to its clean output.
                         Default: True
-            internal_batch_size (int, optional): Overrides the prepared one
-                        (``-1`` keeps it).
         """
         clean_output = self.masked_output if masked else self.plain_output
         batch = self.batch_size
@@ -319,9 +315,7 @@ class PreparedProblem:
             ),
             layout=layout,
             n_samples=n_samples,
-            internal_batch_size=(
-                self.internal_batch_size if internal_batch_size == -1 else internal_batch_size
-            ),
+            internal_batch_size=self.internal_batch_size,
             clean_decision=_decision(clean_output),
         )
 

@@ -220,3 +220,10 @@ def test_the_certificate_prints_a_table() -> None:
     )
     text = str(cert)
     assert "masked within" in text and "necessity" in text and len(text.splitlines()) == 4
+
+
+def test_a_guarantee_that_full_noise_meets_says_nothing_can_contribute() -> None:
+    x = _quiet_inputs()
+    explainer = NoiseMaskAttribution(QuietHalfReader().eval())
+    with pytest.warns(GuaranteeWarning, match="full noise on every position already meets"):
+        explainer.attribute(x, target=0, tolerance=1.0, guarantee=0.95, n_steps=20, seed=0)
