@@ -29,11 +29,12 @@ SPEED_SECTIONS = [
     "resnet-step",
     "batch",
     "memory",
+    "guarantee",
     "schedules",
     "big-images",
     "paper-batch",
 ]
-DEFAULT_SPEED_SECTIONS = SPEED_SECTIONS[:6]
+DEFAULT_SPEED_SECTIONS = SPEED_SECTIONS[:7]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -97,3 +97,14 @@ def test_big_images_section_times_every_method_and_reports_agreement() -> None:
     assert row["coarse_over_occlusion"] > 0
     assert 0.0 <= row["coarse_vs_fast"]["iou"] <= 1.0
     assert -1.0 <= row["coarse_vs_fast"]["pearson"] <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
+@pytest.mark.filterwarnings("ignore::captum_noisemask.GuaranteeWarning")
+def test_guarantee_section_costs_both_maps_and_checks_the_bound() -> None:
+    from captum_noisemask.benchmark.speed import guarantee_cost
+
+    row = guarantee_cost(tiny_setup(), "cpu", n_digits=2)
+    assert row["rows_per_map"]["guaranteed"] > row["rows_per_map"]["fast"]  # forward rows added
+    assert 0.0 <= row["bound_met"] <= 1.0 and row["mean_level_change"] >= 0  # levels only drop
