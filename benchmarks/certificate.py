@@ -1,13 +1,14 @@
-"""The certificate and the guarantee on the trained paper CNN (held-out MNIST digits).
+"""The certificate and the guarantee on trained networks (the paper CNN, the Fashion ResNet).
 
-    python benchmarks/certificate.py --digits 16
+    python benchmarks/certificate.py --task mnist --digits 16
+    python benchmarks/certificate.py --task fashion-resnet --digits 8
 
 Prints, per setting (the fast preset on its default problem or on the paper's, held to the
 plain or the masked clean output, with and without ``guarantee=0.95``): the masked and plain
 certificate (mean ``within``, the share of digits whose lower bound reaches 0.95), the
 necessity, the far background's non-contributing share, the strokes' contributing share, and
 seconds per digit; writes
-``benchmarks/results/certificate.json``.
+``benchmarks/results/certificate/<task>.json``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import json
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
+from bn_picture import TASKS, regions  # the same tasks and regions (benchmarks/ is on the path)
 
 from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask.evaluation import measure_cost
+from captum_noisemask.mnist.data import find_fashion_mnist
 from captum_noisemask.mnist.setup import prepare_mnist
 
-OUT = Path(__file__).resolve().parent / "results" / "certificate.json"
+OUT = Path(__file__).resolve().parent / "results" / "certificate"
 PAPER_PROBLEM = {"mask_rule": "paper", "tolerance": 1.0}
 SETTINGS = {
     "default (reference rule, response 0.4)": {},
@@ -39,19 +41,14 @@ SETTINGS = {
 }
 
 
-def regions(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Strokes (> 0.5) and far background (0-valued, at least 2 pixels from any ink)."""
-    ink = (images > 0).float()
-    near = F.max_pool2d(ink, kernel_size=5, stride=1, padding=2) > 0
-    return images > 0.5, (images == 0) & ~near
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", choices=sorted(TASKS), default="mnist")
     parser.add_argument("--digits", type=int, default=16)
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
-    setup = prepare_mnist()
+    data, config = TASKS[args.task]
+    setup = prepare_mnist(None if data is None else find_fashion_mnist(), config)
     model = setup.trained.model
     images = setup.test_set.images[: args.digits]
     strokes, far = regions(images)
@@ -80,15 +77,17 @@ def main() -> None:
             "model_rows_per_digit": cost.evaluations_per_map,
         }
         print(name, json.dumps(rows[name]), flush=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{args.task}.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
     previous.update(rows)
     previous["_about"] = {
+        "task": args.task,
         "digits": args.digits,
         "machine": "2-core AMD EPYC, torch " + torch.__version__,
-        "command": f"python benchmarks/certificate.py --digits {args.digits}",
+        "command": f"python benchmarks/certificate.py --task {args.task} --digits {args.digits}",
     }
-    OUT.write_text(json.dumps(previous, indent=2) + "\n")
+    path.write_text(json.dumps(previous, indent=2) + "\n")
 
 
 if __name__ == "__main__":
