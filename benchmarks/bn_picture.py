@@ -23,7 +23,7 @@ from torch.nn import functional as F
 from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask.evaluation import deletion_curve
 from captum_noisemask.mnist.data import find_fashion_mnist
-from captum_noisemask.mnist.setup import prepare_mnist
+from captum_noisemask.mnist.setup import MnistSetup, prepare_mnist
 from captum_noisemask.mnist.training import DEFAULT_TRAINING, TrainingConfig
 
 OUT = Path(__file__).resolve().parent / "results" / "bn_picture"
@@ -52,6 +52,12 @@ TASKS = {
 }
 
 
+def prepare_task(task: str) -> MnistSetup:
+    """The trained classifier and held-out images of one of :data:`TASKS` (cached weights)."""
+    data, config = TASKS[task]
+    return prepare_mnist(None if data is None else find_fashion_mnist(), config)
+
+
 def regions(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The object (pixels > 0.5) and the far background (0, at least 2 pixels from any ink)."""
     ink = (images > 0).float()
@@ -71,8 +77,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=16)
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
-    data, config = TASKS[args.task]
-    setup = prepare_mnist(None if data is None else find_fashion_mnist(), config)
+    setup = prepare_task(args.task)
     model = setup.trained.model
     images, labels = setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
     objects, far = regions(images)

@@ -18,12 +18,14 @@ import json
 from pathlib import Path
 
 import torch
-from bn_picture import TASKS, regions  # the same tasks and regions (benchmarks/ is on the path)
+from bn_picture import (
+    TASKS,
+    prepare_task,
+    regions,
+)  # the same tasks and regions (benchmarks/ is on the path)
 
 from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask.evaluation import measure_cost
-from captum_noisemask.mnist.data import find_fashion_mnist
-from captum_noisemask.mnist.setup import prepare_mnist
 
 OUT = Path(__file__).resolve().parent / "results" / "certificate"
 PAPER_PROBLEM = {"mask_rule": "paper", "tolerance": 1.0}
@@ -47,8 +49,7 @@ def main() -> None:
     parser.add_argument("--digits", type=int, default=16)
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
-    data, config = TASKS[args.task]
-    setup = prepare_mnist(None if data is None else find_fashion_mnist(), config)
+    setup = prepare_task(args.task)
     model = setup.trained.model
     images = setup.test_set.images[: args.digits]
     strokes, far = regions(images)

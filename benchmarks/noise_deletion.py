@@ -23,13 +23,11 @@ import warnings
 from pathlib import Path
 
 import torch
-from bn_picture import TASKS  # the same tasks (benchmarks/ is on the path)
+from bn_picture import TASKS, prepare_task  # the same tasks (benchmarks/ is on the path)
 
 from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution
 from captum_noisemask.evaluation import format_summary, noise_deletion_curve, summarise
 from captum_noisemask.evaluation.methods import Method, standard_methods
-from captum_noisemask.mnist.data import find_fashion_mnist
-from captum_noisemask.mnist.setup import prepare_mnist
 
 OUT = Path(__file__).resolve().parent / "results" / "noise_deletion"
 
@@ -40,8 +38,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=100)
     parser.add_argument("--only", nargs="*", default=None, help="these methods; merge the rest")
     args = parser.parse_args()
-    data, config = TASKS[args.task]
-    setup = prepare_mnist(None if data is None else find_fashion_mnist(), config)
+    setup = prepare_task(args.task)
     model = setup.trained.model
     images, labels = setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
     rows: dict[str, dict] = {}

@@ -121,3 +121,28 @@ def garments(n: int, seed: int = 0) -> LabelledImages:
         ink = 0.5 + 0.5 * torch.rand(28, 28, generator=generator)
         images[i, 0] = shape.float() * ink
     return LabelledImages(images, labels)
+
+
+def caller_state(model: nn.Module) -> tuple:
+    """What a call must leave as it was: hooks, requires_grad, .grad, training flags, weights."""
+    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
+    return (
+        hooks,
+        [p.requires_grad for p in model.parameters()],
+        [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        [m.training for m in model.modules()],
+        [p.detach().clone() for p in model.parameters()],
+    )
+
+
+def same_state(before: tuple, after: tuple) -> bool:
+    """Whether two :func:`caller_state` results are equal (tensors compared exactly)."""
+
+    def equal(a: object, b: object) -> bool:
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+            return torch.equal(a, b)
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
+        return a == b
+
+    return equal(before, after)

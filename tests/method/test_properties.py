@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import caller_state, same_state
 from torch import nn
 
 from captum_noisemask import NoiseMaskAttribution
@@ -47,23 +48,6 @@ def _model(channels: int, height: int, width: int, classes: int, dtype: torch.dt
         nn.Linear(2 * height * width, classes),
     )
     return model.to(dtype).eval()
-
-
-def _state(model: nn.Module) -> tuple:
-    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
-    return (
-        hooks,
-        [p.requires_grad for p in model.parameters()],
-        [p.grad is None for p in model.parameters()],
-        [m.training for m in model.modules()],
-        [p.detach().clone() for p in model.parameters()],
-    )
-
-
-def _same(before: tuple, after: tuple) -> bool:
-    return before[:4] == after[:4] and all(
-        torch.equal(a, b) for a, b in zip(before[4], after[4], strict=True)
-    )
 
 
 @st.composite
@@ -113,7 +97,7 @@ def problems(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _check(call: Any, model: nn.Module, expect_shape: tuple[int, ...] | None) -> Any:
-    before = _state(model)
+    before = caller_state(model)
     result = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -122,7 +106,7 @@ def _check(call: Any, model: nn.Module, expect_shape: tuple[int, ...] | None) ->
         except (ValueError, TypeError, RuntimeError) as error:
             message = str(error)
             assert any(name in message for name in NAMES), message
-    assert _same(before, _state(model))
+    assert same_state(before, caller_state(model))
     if result is not None and expect_shape is not None:
         assert tuple(result.shape) == expect_shape
         assert bool(((result >= 0) & (result <= 1)).all())

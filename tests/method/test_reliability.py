@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 import torch
-from support import HalfBlindLinear, make_tiny_cnn
+from support import HalfBlindLinear, caller_state, make_tiny_cnn, same_state
 from torch import Tensor, nn
 
 from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution
@@ -53,16 +53,6 @@ class WritesIntoItsInput(nn.Module):
         return self.fc(self.first(x).flatten(1))
 
 
-def _state(model: nn.Module) -> tuple:
-    hooks = sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
-    return (
-        hooks,
-        [p.requires_grad for p in model.parameters()],
-        [p.grad is None for p in model.parameters()],
-        [m.training for m in model.modules()],
-    )
-
-
 class Doubles(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return x.mul_(2.0)
@@ -75,12 +65,12 @@ def test_models_that_write_into_their_input_work_and_leave_it_alone(first: nn.Mo
     x = torch.rand(2, 1, 4, 4) - 0.3
     original = x.clone()
     explainer = NoiseMaskAttribution(model)
-    before = _state(model)
+    before = caller_state(model)
     maps = explainer.attribute(x, **QUICK)  # type: ignore[arg-type]
     certificate = explainer.certify(x, maps, n_draws=50, seed=0)
     explainer.compute_convergence_delta(maps, x, n_samples=8)
     explainer.inspect_masks(x)
-    assert _state(model) == before  # hooks, requires_grad, .grad, training flags
+    assert same_state(before, caller_state(model))  # hooks, requires_grad, .grad, flags
     assert torch.equal(x, original)
     assert maps.shape == x.shape and certificate.plain.within.shape == (2,)
 
