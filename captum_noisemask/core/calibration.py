@@ -84,7 +84,9 @@ def calibrate_levels(
         ok = holds(torch.where(open_, mid, low).to(device))
         low = torch.where(open_ & ok, mid, low)
         high = torch.where(open_ & ~ok, mid, high)
-    feasible = at_map | (low > 0) | holds(torch.zeros_like(ones).to(device))
+    feasible = at_map | (low > 0)
+    if not bool(feasible.all()):  # only then is "no noise at all" worth a check
+        feasible |= holds(torch.zeros_like(ones).to(device))
     full = holds_full_noise(problem, target, confidence)
     scaled = tuple(w * low.view(-1, *[1] * (w.dim() - 1)).to(w) for w in maps)
     return Calibration(scaled, low, feasible, full)
