@@ -200,10 +200,6 @@ class OutputConstraint:
         hinge = (self.change(clean, noisy, examples) - self.tolerance).clamp_min(0).sum(-1)
         return hinge if self.penalty == 1.0 else hinge * self.penalty
 
-    def within(self, clean: Tensor, noisy: Tensor, examples: slice) -> Tensor:
-        """Per row: whether every held output stays within the tolerance (bool)."""
-        return (self.change(clean, noisy, examples) <= self.tolerance).all(-1)
-
 
 def _all_ints(values: Sequence[object]) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values)

@@ -160,7 +160,7 @@ class NoisyForward:
                 rows = (n_draws, examples.stop - examples.start)
                 per_draw.append(
                     (
-                        self.constraint.within(clean, selected, examples).view(rows),
+                        (change <= self.constraint.tolerance).all(-1).view(rows),
                         _decision(output).view(rows) == self.clean_decision[examples],
                         change.mean(-1).view(rows),
                     )
