@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument(
         "--roar", action="store_true", help="also run ROAR (retrains the CNN per method)"
     )
+    _report_option(cmp_)
     cmp_.add_argument(
         "--paper-maps",
         type=Path,
@@ -95,6 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--target", choices=["predicted", "label"], default="predicted", help="class to explain"
     )
+    exp.add_argument(
+        "--certify",
+        type=int,
+        default=0,
+        metavar="DRAWS",
+        help="measure each map's certificate on DRAWS fresh draws (e.g. 1000; about three "
+        "forward passes per draw) and keep its lower bounds; 0 skips it",
+    )
+    _report_option(exp)
+    rpt = commands.add_parser(
+        "report",
+        formatter_class=formatter,
+        help="write RUN_DIR/report/index.html: an offline page to browse a run's maps "
+        "(explain-dataset) or its methods side by side (compare, reproduce)",
+    )
+    rpt.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the run's --out directory")
+    rpt.add_argument("--out", type=Path, help="report directory (default: RUN_DIR/report)")
     speed_ = commands.add_parser(
         "bench-speed",
         formatter_class=formatter,
@@ -119,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     loc.add_argument("--quick", action="store_true", help="one small size (a smoke test)")
     loc.add_argument("--seed", type=int, default=0, help="seeds data, training and methods")
     return parser
+
+
+def _report_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also write OUT/report/index.html at the end (see the report subcommand)",
+    )
 
 
 class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -208,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
         problem = _unwritable(args.out)
         if problem:
             command.error(f"--out {args.out}: {problem}")
+    elif args.command == "report":
+        if not args.run_dir.is_dir():
+            command.error(f"RUN_DIR {args.run_dir}: not a directory")
     elif args.command != "bench-speed":
         _check_shared_options(command, args)
     commands: dict[str, Callable[[argparse.Namespace], object]] = {
@@ -216,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         "explain-dataset": explain_dataset,
         "bench-speed": _bench_speed,
         "bench-localisation": _bench_localisation,
+        "report": _report,
     }
     try:
         commands[args.command](args)
@@ -227,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _check_shared_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Rejects bad shared options before anything slow starts (exits with status 2)."""
+    if getattr(args, "certify", 0) < 0:
+        parser.error("--certify must be 0 (no certificate) or a number of draws")
     for option in ("digits", "epochs", "train_size", "batch_size"):
         value = getattr(args, option, None)
         if value is not None and value < 1:
@@ -290,9 +322,12 @@ def _compare(args: argparse.Namespace) -> None:
         data_dir=args.data_dir,
         roar=args.roar,
         paper_maps=paper_maps,
+        class_names=tuple(_class_names(args)),
         show_progress=not args.no_progress,
     )
     compare(config.quick() if args.quick else config.with_images(args.digits))
+    if args.report:
+        _report(argparse.Namespace(run_dir=args.out, out=None))
 
 
 def _bench_localisation(args: argparse.Namespace) -> None:
@@ -331,6 +366,8 @@ def explain_dataset(args: argparse.Namespace) -> None:
             target=args.target,
             attribute_kwargs={"preset": args.preset, "seed": args.seed},
             show_progress=not args.no_progress,
+            certify_draws=args.certify,
+            class_names=_class_names(args),
         )
     if rank == 0:
         resumed = "" if world == 1 else " of rank 0's"
@@ -340,6 +377,23 @@ def explain_dataset(args: argparse.Namespace) -> None:
             f"were already done); results in {summary.out} (read them with "
             "captum_noisemask.dataset_runs.runner.load_results)"
         )
+        if args.report:
+            _report(argparse.Namespace(run_dir=args.out, out=None))
+
+
+def _report(args: argparse.Namespace) -> None:
+    from .report import write_report
+
+    page = write_report(args.run_dir, args.out)
+    print(f"wrote {page} (open it in a browser; it needs no server and no network)")
+
+
+def _class_names(args: argparse.Namespace) -> list[str]:
+    from .mnist.data import FASHION_MNIST_CLASSES
+
+    if args.dataset == "fashion-mnist":
+        return list(FASHION_MNIST_CLASSES)
+    return [str(digit) for digit in range(10)]
 
 
 def _bench_speed(args: argparse.Namespace) -> None:

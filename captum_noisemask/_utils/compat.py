@@ -11,11 +11,14 @@ from captum._utils.common import (
 )
 from captum._utils.progress import progress
 from captum.attr._utils.lrp_rules import Alpha1_Beta0_Rule
+from captum.attr._utils.visualization import _initialize_cmap_and_vmin_vmax, _normalize_attr
 
 __all__ = [
     "Alpha1_Beta0_Rule",
     "_format_additional_forward_args",
     "_format_output",
+    "_initialize_cmap_and_vmin_vmax",
     "_is_tuple",
+    "_normalize_attr",
     "progress",
 ]

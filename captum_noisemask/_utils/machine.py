@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["device_name"]
+__all__ = ["device_name", "machine_description"]
 
 
 def device_name(device: str = "cpu") -> str:
@@ -18,3 +18,8 @@ def device_name(device: str = "cpu") -> str:
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     return names[0] if names else platform.processor() or platform.machine()
+
+
+def machine_description(device: str = "cpu") -> str:
+    """What a results file says it ran on: the device's name, torch's threads and version."""
+    return f"{device_name(device)}, {torch.get_num_threads()} threads, torch {torch.__version__}"

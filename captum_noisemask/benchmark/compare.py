@@ -4,8 +4,9 @@
 runs every metric of :mod:`captum_noisemask.evaluation` for every method of
 :func:`~captum_noisemask.evaluation.methods.standard_methods` plus a random map, on
 the same model and held-out digits, and writes ``results.md`` (mean and 95%
-confidence interval per metric), ``results.json``, ``curves.png`` and
-``randomisation.png``.
+confidence interval per metric), ``results.json``, ``curves.png``,
+``randomisation.png`` and ``maps.npz`` (every method's maps of the first
+:data:`SHOWN_IMAGES` images, which ``captum-noisemask report`` draws side by side).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .._utils.labelled import LabelledImages
-from .._utils.machine import device_name
+from .._utils.machine import machine_description
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation import (
     INFIDELITY_PERTURBATIONS,
@@ -41,6 +42,7 @@ from ..evaluation import (
 )
 from ..evaluation.methods import Method, RandomAttribution, standard_methods
 from ..evaluation.summary import summarise
+from ..mnist.figures import save_maps
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..mnist.training import TrainingConfig, load_or_train, train_and_test
 from ..presets import Preset, resolve_preset
@@ -49,6 +51,9 @@ from .reference import load_paper_maps
 from .report import write_tables
 
 __all__ = ["CompareConfig", "compare", "CURVES"]
+
+#: Images whose maps ``maps.npz`` keeps for every method (the report shows them side by side).
+SHOWN_IMAGES = 16
 
 #: (metric key, curve kind, removal operator, higher is better).
 CURVES = [
@@ -86,6 +91,8 @@ class CompareConfig:
         roar_train (int, optional): Training digits ROAR explains and retrains on. Default: 1000
         show_progress (bool, optional): Progress bars. Default: True
         cache (Path, optional): Weight cache directory.
+        class_names (tuple of str, optional): Names of the classes by label,
+                    for the saved maps (``maps.npz``). Default: the labels
         paper_maps (Path, optional): Paper-preset maps to score next to the fast
                     preset (``benchmarks/reference/paper_maps.npz``: 8 digits,
                     all outputs held, made by ``benchmarks/reference_maps.py``);
@@ -108,6 +115,7 @@ class CompareConfig:
     roar_train: int = 1000
     show_progress: bool = True
     cache: Path | None = None
+    class_names: tuple[str, ...] | None = None
     paper_maps: Path | None = None
 
     def with_images(self, n: int) -> CompareConfig:
@@ -158,12 +166,13 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     methods = _methods(model, config)
     results: dict[str, Any] = {
         "config": _jsonable(asdict(config)),
-        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "machine": machine_description(),
         "held_out_accuracy": setup.trained.accuracy,
         "metrics": {},
         "curves": {},
         "randomisation": {},
     }
+    shown: dict[str, Tensor] = {}
     # NoiseTunnel (SmoothGrad) draws from torch's global generator: each method starts from
     # the same seeded state, and the caller's generator state is restored afterwards.
     with warnings.catch_warnings(), torch.random.fork_rng():
@@ -174,7 +183,8 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
         for method in methods:
             say(f"[{time.perf_counter() - started:6.0f} s] {method.name}")
             torch.manual_seed(config.seed)
-            scores, curves, randomisation = _evaluate(method, model, digits, config)
+            scores, curves, randomisation, maps = _evaluate(method, model, digits, config)
+            shown[method.name] = maps[:SHOWN_IMAGES]
             results["metrics"][method.name] = scores
             results["curves"][method.name] = curves
             results["randomisation"].update(randomisation)
@@ -197,7 +207,16 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
             )
     results["seconds"] = time.perf_counter() - started
     _write(results, config.out)
-    say(f"wrote results.md, results.json, curves.png, randomisation.png to {config.out}")
+    labels = digits.labels[:SHOWN_IMAGES].tolist()
+    names = config.class_names
+    save_maps(
+        config.out / "maps.npz",
+        digits.images[:SHOWN_IMAGES],
+        [names[label] if names else str(label) for label in labels],
+        shown,
+        {method.name: method.sign for method in methods},
+    )
+    say(f"wrote results.md, results.json, curves.png, randomisation.png, maps.npz to {config.out}")
     return results
 
 
@@ -209,7 +228,7 @@ def _methods(model: nn.Module, config: CompareConfig) -> list[Method]:
 
 def _evaluate(
     method: Method, model: nn.Module, digits: LabelledImages, config: CompareConfig
-) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, Any], dict[str, list[float]], dict[str, dict[str, Any]], Tensor]:
     images, labels = digits.images, digits.labels
 
     def explain() -> Tensor:
@@ -257,7 +276,7 @@ def _evaluate(
         rows["NoiseMask (fixed tolerance)"] = _randomisation(
             method, model, images[sample], labels[sample], config, False
         )[1]
-    return scores, curves, rows
+    return scores, curves, rows, maps
 
 
 def _fresh_noise(kwargs: dict[str, Any], seed: int) -> dict[str, Any]:

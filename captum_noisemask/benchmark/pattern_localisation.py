@@ -33,7 +33,7 @@ import torch
 from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from torch import Tensor, nn
 
-from .._utils.machine import device_name
+from .._utils.machine import machine_description
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttribution
 from ..evaluation.patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
@@ -266,7 +266,7 @@ def _one_size(
             scores[method.name] = localisation_scores(maps, explained.boxes)
     plot_pattern_maps(images[:3], explained.boxes[:3], shown, config.out / f"examples_{size}.png")
     return {
-        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "machine": machine_description(),
         "seconds": time.perf_counter() - start,
         "accuracy": explained.accuracy,
         "training_seconds": explained.training_seconds,

@@ -5,11 +5,20 @@ Layout of an output directory::
     run.json          what is being computed (model, data, settings digests); written first
     parts/            one part-<chunk>.npz per finished chunk while the run is in progress
     maps.npy          (N, ...) float32 maps, row i = example i   } written once every chunk
-    deltas.npy        (N,) float32 convergence delta (NaN if none) } is done, then parts/ is
-    predicted.npy     (N,) int64 arg-max class of the clean input   } deleted; all four open
-    targets.npy       (N,) int64 class that was explained           } with np.load(mmap_mode="r")
+    inputs.npy        (N, ...) float32 the explained inputs          } is done, then parts/ is
+    deltas.npy        (N,) float32 convergence delta (NaN if none)   } deleted; all of them
+    predicted.npy     (N,) int64 arg-max class of the clean input    } open with
+    targets.npy       (N,) int64 class that was explained            } np.load(mmap_mode="r")
+    labels.npy        (N,) int64 the dataset's label
+    within_lower_masked.npy, within_lower_plain.npy
+                      (N,) float32 the certificate's lower bounds (``certify``) on the
+                      masked network and on the plain model; NaN unless ``certify_draws``
     index.json        written last: its presence means the run is complete; it records
-                      each array's size and SHA-256, checked on resume and on load
+                      each array's size and SHA-256, checked on resume and on load, the
+                      class names, the maps' ``highlight``, the machine and the time
+
+The inputs are kept beside their maps so that a finished run explains itself
+without the dataset: :mod:`captum_noisemask.report` draws from it alone.
 
 Chunk ``c`` always holds examples ``[c * batch_size, (c + 1) * batch_size)``,
 whatever the number of processes; rank ``r`` of ``W`` computes the chunks
@@ -31,6 +40,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,12 +52,23 @@ from torch import Tensor
 from .._utils.compat import progress
 from .._utils.digest import weights_digest
 from .._utils.labelled import LabelledImages
+from .._utils.machine import machine_description
 from .._utils.modules import model_of
+from ..attribution import PROBLEM_KEYWORDS
 from .distributed import barrier, rank_and_world
 
 __all__ = ["DatasetSummary", "DatasetResults", "attribute_dataset", "load_results"]
 
-_ARRAYS = ("maps", "deltas", "predicted", "targets")
+_ARRAYS = (
+    "maps",
+    "inputs",
+    "deltas",
+    "predicted",
+    "targets",
+    "labels",
+    "within_lower_masked",
+    "within_lower_plain",
+)
 
 #: Anything indexable whose items are ``(input, label)`` pairs, e.g. a torch Dataset.
 ExampleSource = LabelledImages | Sequence[tuple[Tensor, Any]]
@@ -79,9 +100,13 @@ class DatasetResults:
     """A finished run, memory-mapped (nothing is read until indexed)."""
 
     maps: np.ndarray
+    inputs: np.ndarray
     deltas: np.ndarray
     predicted: np.ndarray
     targets: np.ndarray
+    labels: np.ndarray
+    within_lower_masked: np.ndarray
+    within_lower_plain: np.ndarray
     index: dict[str, Any]
 
 
@@ -94,6 +119,8 @@ def attribute_dataset(
     attribute_kwargs: dict[str, Any] | None = None,
     show_progress: bool = False,
     on_chunk: Callable[[int], None] | None = None,
+    certify_draws: int = 0,
+    class_names: Sequence[str] | None = None,
 ) -> DatasetSummary:
     """Explains every example of ``dataset`` and writes the maps to ``out``.
 
@@ -118,6 +145,13 @@ def attribute_dataset(
         show_progress (bool, optional): A progress bar per rank. Default: False
         on_chunk (Callable, optional): Called with each chunk index after the
                     chunk is safely on disk.
+        certify_draws (int, optional): With a NoiseMask attribution, measure
+                    each map's certificate (:meth:`~captum_noisemask.
+                    NoiseMaskAttribution.certify`) on this many fresh draws
+                    and keep its lower bounds; 0 skips it (about three forward
+                    passes per draw). Part of the run's identity. Default: 0
+        class_names (sequence of str, optional): Names of the classes, by
+                    index, recorded for reports. Default: None (the indices)
 
     Returns:
         *DatasetSummary*.
@@ -146,12 +180,19 @@ def attribute_dataset(
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if target not in ("predicted", "label"):
         raise ValueError(f"target must be 'predicted' or 'label', got {target!r}")
+    if not isinstance(certify_draws, int) or isinstance(certify_draws, bool) or certify_draws < 0:
+        raise ValueError(f"certify_draws must be a non-negative integer, got {certify_draws!r}")
+    if certify_draws and not hasattr(attribution, "certify"):
+        raise ValueError(
+            f"certify_draws needs an attribution with a certify method (NoiseMaskAttribution), "
+            f"got {type(attribution).__name__}"
+        )
     kwargs = dict(attribute_kwargs or {})
     out = Path(out)
     rank, world = rank_and_world()
     n_examples = len(dataset)
     n_chunks = (n_examples + batch_size - 1) // batch_size
-    identity = _identity(attribution, dataset, batch_size, target, kwargs)
+    identity = _identity(attribution, dataset, batch_size, target, kwargs, certify_draws)
     if rank == 0:
         _claim(out, identity)
     barrier()
@@ -182,13 +223,21 @@ def attribute_dataset(
     for chunk in chunks:
         start, stop = chunk * batch_size, min((chunk + 1) * batch_size, n_examples)
         inputs, labels = _batch(dataset, start, stop)
-        arrays = _explain(attribution, inputs.to(device), labels.to(device), target, kwargs)
+        inputs, labels = inputs.to(device), labels.to(device)
+        arrays = _explain(attribution, inputs, labels, target, kwargs)
+        arrays.update(_certify(attribution, inputs, arrays, kwargs, certify_draws, chunk))
         _write_part(parts, chunk, rank, np.arange(start, stop), arrays)
         if on_chunk is not None:
             on_chunk(chunk)
     barrier()
     if rank == 0:
-        _assemble(out, n_chunks, n_examples, identity)
+        extra = {
+            "class_names": None if class_names is None else [str(n) for n in class_names],
+            "highlight": kwargs.get("highlight", "contributing"),
+            "machine": machine_description(str(device)),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        _assemble(out, n_chunks, n_examples, {**identity, **extra})
     barrier()
     return DatasetSummary(
         out, n_examples, n_chunks, len(mine), len(finished), time.perf_counter() - started
@@ -223,6 +272,7 @@ def _identity(
     batch_size: int,
     target: str,
     kwargs: dict[str, Any],
+    certify_draws: int,
 ) -> dict[str, Any]:
     """What makes two runs the same run; compared on every resume."""
     try:
@@ -242,6 +292,7 @@ def _identity(
         "batch_size": batch_size,
         "target": target,
         "attribute_kwargs": settings,
+        "certify_draws": certify_draws,
     }
 
 
@@ -298,9 +349,43 @@ def _explain(
         deltas = torch.full((inputs.shape[0],), float("nan"))
     return {
         "maps": maps.detach().float().cpu().numpy(),
+        "inputs": inputs.detach().float().cpu().numpy(),
         "deltas": deltas.detach().float().cpu().reshape(-1).numpy(),
         "predicted": predicted.cpu().numpy().astype(np.int64),
         "targets": explained.cpu().numpy().astype(np.int64),
+        "labels": labels.cpu().numpy().astype(np.int64),
+    }
+
+
+def _certify(
+    attribution: Attribution,
+    inputs: Tensor,
+    arrays: dict[str, np.ndarray],
+    kwargs: dict[str, Any],
+    n_draws: int,
+    chunk: int,
+) -> dict[str, np.ndarray]:
+    """The certificate's lower bounds of a chunk's maps (NaN when not asked for)."""
+    if n_draws == 0:
+        nan = np.full(len(inputs), np.nan, dtype=np.float32)
+        return {"within_lower_masked": nan, "within_lower_plain": nan.copy()}
+    settings = {key: value for key, value in kwargs.items() if key in PROBLEM_KEYWORDS}
+    # Draws independent of the optimisation's, fixed per chunk so a resume repeats them.
+    base = kwargs.get("seed")
+    seed = ((base if isinstance(base, int) else 0) * 1_000_003 + chunk + 1) % 2**63
+    maps = torch.from_numpy(arrays["maps"]).to(inputs.device)
+    certificate = attribution.certify(  # type: ignore[attr-defined]
+        inputs,
+        maps,
+        target=torch.from_numpy(arrays["targets"]).to(inputs.device),
+        highlight=kwargs.get("highlight", "contributing"),
+        n_draws=n_draws,
+        seed=seed,
+        **settings,
+    )
+    return {
+        "within_lower_masked": certificate.masked.within_lower.float().cpu().numpy(),
+        "within_lower_plain": certificate.plain.within_lower.float().cpu().numpy(),
     }
 
 

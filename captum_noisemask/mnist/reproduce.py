@@ -13,7 +13,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from .._utils.labelled import LabelledImages
-from .._utils.machine import device_name
+from .._utils.machine import machine_description
 from ..evaluation.localisation import STROKE_LEVEL
 from ..evaluation.methods import explain_all, standard_methods
 from ..presets import PAPER
@@ -130,7 +130,7 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
     summary: dict[str, object] = {
         "data": source,
         "model": config.training.architecture,
-        "machine": f"{device_name()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "machine": machine_description(),
         "held_out_accuracy": setup.trained.accuracy,
         "preset": config.preset,
         "labels": digits.labels.tolist(),
