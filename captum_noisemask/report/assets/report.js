@@ -198,6 +198,7 @@
   }
 
   $("controls").addEventListener("input", apply);
+  $("controls").addEventListener("change", apply); // a select may fire only this one
   $("controls").addEventListener("submit", (event) => event.preventDefault());
   $("prev").addEventListener("click", () => { page -= 1; render(); });
   $("next").addEventListener("click", () => { page += 1; render(); });
