@@ -19,6 +19,7 @@ ALLOWED = {
     "method": {"_utils", "method"},
     "evaluation": {"_utils", "method", "evaluation"},
     "dataset_runs": {"_utils", "method", "dataset_runs"},
+    "report": {"_utils", "method", "dataset_runs", "report"},
     "mnist": {"_utils", "architectures", "method", "evaluation", "mnist"},
     "benchmark": {"_utils", "architectures", "method", "evaluation", "mnist", "benchmark"},
     "cli": {
@@ -29,6 +30,7 @@ ALLOWED = {
         "dataset_runs",
         "mnist",
         "benchmark",
+        "report",
         "cli",
     },
 }

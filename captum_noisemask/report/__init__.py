@@ -5,6 +5,6 @@ beside its arrays: a static page that opens from disk, with every map as a
 thumbnail, filters, a detail view and summary charts.
 """
 
-from .writer import write_report
+from ._writer import write_report
 
 __all__ = ["write_report"]

@@ -20,7 +20,7 @@ from captum_noisemask.cli import main
 from captum_noisemask.dataset_runs.runner import attribute_dataset, load_results
 from captum_noisemask.mnist.figures import save_maps
 from captum_noisemask.report import write_report
-from captum_noisemask.report.tiles import (
+from captum_noisemask.report._tiles import (
     MAX_TILE,
     colour_map,
     drawn_values,

@@ -13,9 +13,9 @@ from typing import Any, cast
 import numpy as np
 
 from ..dataset_runs.runner import DatasetResults, load_results
-from . import page
-from .charts import bar_chart, histogram
-from .tiles import PER_ROW, PER_SHEET, Sign, drawn_values, input_range, tiles_of, write_sheet
+from . import _page as page
+from ._charts import bar_chart, histogram
+from ._tiles import PER_ROW, PER_SHEET, Sign, drawn_values, input_range, tiles_of, write_sheet
 
 __all__ = ["write_report"]
 

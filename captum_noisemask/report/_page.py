@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .tiles import Sign, colour_map
+from ._tiles import Sign, colour_map
 
 __all__ = ["colour_bar", "page", "settings", "table"]
 
