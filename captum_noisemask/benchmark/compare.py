@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -27,15 +27,9 @@ from .._utils.labelled import LabelledImages
 from .._utils.machine import machine_description
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation import (
-    INFIDELITY_PERTURBATIONS,
-    PerturbationCurve,
     cascading_randomisation,
-    deletion_curve,
-    infidelity_score,
-    max_sensitivity,
     measure_cost,
     model_of,
-    noise_deletion_curve,
     paste_distractors,
     roar,
     roc_auc_per_example,
@@ -46,22 +40,17 @@ from ..mnist.figures import save_maps
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..mnist.training import TrainingConfig, load_or_train, train_and_test
 from ..presets import Preset, resolve_preset
+from . import metrics
+from .metrics import MetricInputs, pixel_flipping
 from .plots import plot_curves, plot_randomisation
 from .reference import load_paper_maps
 from .report import write_tables
 
-__all__ = ["CompareConfig", "compare", "CURVES"]
+__all__ = ["CompareConfig", "compare"]
 
 #: Images whose maps ``maps.npz`` keeps for every method (the report shows them side by side).
 SHOWN_IMAGES = 16
 
-#: (metric key, curve kind, removal operator, higher is better).
-CURVES = [
-    ("morf_baseline", "morf", "baseline", False),
-    ("morf_uniform", "morf", "uniform", False),
-    ("lerf_baseline", "lerf", "baseline", True),
-    ("lerf_uniform", "lerf", "uniform", True),
-]
 # Insertion is not listed: under the same removal operator its curve is the LeRF
 # curve mirrored (restoring the top f keeps what LeRF keeps at 1 - f), so its
 # area is identical; tests/evaluation/test_evaluation.py checks the identity.
@@ -241,32 +230,11 @@ def _evaluate(
         "peak_memory_mib": cost.peak_memory_mib,
     }
     curves: dict[str, list[float]] = {}
-    for key, kind, removal, _ in CURVES:
-        curve = _curve(model, images, maps, labels, kind, removal, config)
-        scores[key] = summarise(curve.area())
-        curves[key] = curve.probabilities.mean(0).tolist()
-    curves["fractions"] = curve.fractions.tolist()
-    noise = noise_deletion_curve(
-        model, images, maps, labels, n_steps=config.curve_steps, seed=config.seed
-    )
-    scores["noise_deletion"] = summarise(noise.area())
-    scores["noise_certified_fraction"] = summarise(noise.certified_fraction())
-    curves["noise_deletion"] = noise.kept.mean(0).tolist()
-    for perturbation in INFIDELITY_PERTURBATIONS:
-        infidelities = infidelity_score(model, images, maps, labels, perturbation, seed=config.seed)
-        scores[f"infidelity_{perturbation}"] = summarise(infidelities)
-    few = slice(0, config.n_sensitivity)
-    scores["max_sensitivity"] = summarise(
-        max_sensitivity(
-            method.attribution.attribute,
-            images[few],
-            labels[few],
-            n_perturb_samples=config.sensitivity_samples,
-            seed=config.seed,
-            chunk_size=config.chunk_size,
-            explanation_kwargs=_fresh_noise(method.kwargs, config.seed),
-        )
-    )
+    inputs = MetricInputs(method, model, images, labels, maps, config)
+    for metric in metrics.METRICS:
+        result = metric.score(inputs)
+        scores.update({key: summarise(values) for key, values in result.per_image.items()})
+        curves.update(result.curves)
     sample = slice(0, config.n_randomisation)
     signed, magnitude = _randomisation(method, model, images[sample], labels[sample], config, True)
     scores["randomisation_abs_spearman"] = list(magnitude.values())[-1]
@@ -277,18 +245,6 @@ def _evaluate(
             method, model, images[sample], labels[sample], config, False
         )[1]
     return scores, curves, rows, maps
-
-
-def _fresh_noise(kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
-    """``kwargs`` with an int ``seed`` turned into one generator that every call advances.
-
-    Max-sensitivity compares a map with the maps of perturbed inputs. A fixed
-    seed would give every call the same noise, which no other stochastic
-    method gets (SmoothGrad draws afresh): the comparison would flatter it.
-    """
-    if not isinstance(kwargs.get("seed"), int):
-        return kwargs
-    return {**kwargs, "seed": torch.Generator().manual_seed(seed)}
 
 
 def _randomisation(
@@ -333,20 +289,6 @@ def _randomisation(
     return per_stage(result.spearman), per_stage(result.spearman_abs.abs())
 
 
-def _curve(
-    model: nn.Module,
-    images: Tensor,
-    maps: Tensor,
-    labels: Tensor,
-    kind: str,
-    removal: str,
-    config: CompareConfig,
-) -> PerturbationCurve:
-    common: dict[str, Any] = {"removal": removal, "n_steps": config.curve_steps}
-    order: Literal["morf", "lerf"] = "morf" if kind == "morf" else "lerf"
-    return deletion_curve(model, images, maps, labels, order=order, seed=config.seed, **common)
-
-
 def _paper_preset(
     setup: MnistSetup, paper_maps: Path, config: CompareConfig, say: Callable[..., None]
 ) -> dict[str, Any]:
@@ -368,11 +310,18 @@ def _paper_preset(
     for name, maps in (("NoiseMask, fast preset", fast), ("NoiseMask, paper preset", paper)):
         rows[name] = {
             key: summarise(
-                _curve(
-                    setup.trained.model, digits.images, maps, digits.labels, kind, removal, config
+                pixel_flipping.curve(
+                    setup.trained.model,
+                    digits.images,
+                    maps,
+                    digits.labels,
+                    kind,
+                    removal,
+                    config.curve_steps,
+                    config.seed,
                 ).area()
             )
-            for key, kind, removal, _ in CURVES
+            for key, kind, removal, _ in pixel_flipping.CURVES
         }
     return {"digits": index.tolist(), "source": str(paper_maps), "metrics": rows}
 
@@ -445,5 +394,5 @@ def _write(results: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     write_tables(results, out)
-    plot_curves(results["curves"], CURVES, out / "curves.png")
+    plot_curves(results["curves"], pixel_flipping.CURVES, out / "curves.png")
     plot_randomisation(results["randomisation"], out / "randomisation.png")

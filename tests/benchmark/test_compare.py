@@ -11,15 +11,31 @@ import pytest
 from support import TINY_TRAINING
 
 from captum_noisemask import FAST, cli
+from captum_noisemask.benchmark import metrics
 from captum_noisemask.benchmark.compare import CompareConfig, compare
+from captum_noisemask.benchmark.metrics import Column, Metric, MetricInputs, MetricScores
 from captum_noisemask.core.problem import RESPONSE_DRAWS
 
 #: The fast preset's schedule in 20 steps (lr scaled to travel as far).
 SHORT_FAST = FAST.replace(n_steps=20).with_lr(0.15)
 
 
+def _mean_level(inputs: MetricInputs) -> MetricScores:
+    return MetricScores({"toy_mean_map": inputs.maps.flatten(1).mean(1)})
+
+
+#: A metric registered by the test alone: one module's worth of code plus one line.
+TOY_METRIC = Metric("toy", (Column("toy_mean_map", "mean map value"),), _mean_level)
+
+
 @pytest.fixture(scope="module")
 def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(metrics, "METRICS", [*metrics.METRICS, TOY_METRIC])
+        return _quick_compare(tmp_path_factory)
+
+
+def _quick_compare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("compare")
     config = CompareConfig(
         out=out / "run",
@@ -94,6 +110,7 @@ def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]
         "randomisation_abs_spearman",
         "randomisation_spearman_signed",
         "localisation_auroc",
+        "toy_mean_map",
         "seconds_per_image",
         "evaluations_per_map",
         "peak_memory_mib",
@@ -102,6 +119,21 @@ def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]
         assert set(scores) == expected
     assert "NoiseMask (fixed tolerance)" in results["randomisation"]
     assert "roar" not in results  # only with roar=True
+
+
+def test_a_registered_metric_is_scored_and_tabulated(quick_results: tuple[Path, dict]) -> None:
+    import numpy as np
+
+    out, results = quick_results
+    with np.load(out / "maps.npz") as saved:  # every method's maps of the 8 images
+        means = saved["maps"].astype(np.float64).reshape(len(saved["methods"]), 8, -1).mean(-1)
+        methods = [str(name) for name in saved["methods"]]
+    for name, per_image in zip(methods, means, strict=True):
+        assert results["metrics"][name]["toy_mean_map"]["mean"] == pytest.approx(
+            per_image.mean(), abs=1e-3
+        )
+    header = (out / "table_robustness.csv").read_text().splitlines()[0]
+    assert "mean map value" in header and "| mean map value |" in (out / "results.md").read_text()
 
 
 def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
@@ -167,11 +199,11 @@ def test_constant_maps_are_counted_never_scored(quick_results: tuple[Path, dict]
             assert summary["n"] + summary["undefined"] == 3  # every example accounted for
 
 
-def test_max_sensitivity_gives_noisemask_fresh_noise() -> None:
+def test_max_sensitivity_gives_noisemaskfresh_noise() -> None:
     import torch
 
-    from captum_noisemask.benchmark.compare import _fresh_noise
+    from captum_noisemask.benchmark.metrics.max_sensitivity import fresh_noise
 
-    kwargs = _fresh_noise({"seed": 0, "preset": "fast"}, seed=0)
+    kwargs = fresh_noise({"seed": 0, "preset": "fast"}, seed=0)
     assert isinstance(kwargs["seed"], torch.Generator) and kwargs["preset"] == "fast"
-    assert _fresh_noise({"abs": True}, seed=0) == {"abs": True}  # nothing to refresh
+    assert fresh_noise({"abs": True}, seed=0) == {"abs": True}  # nothing to refresh
