@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from captum.attr import IntegratedGradients
 from torch import Tensor
 
 from captum_noisemask import NoiseMaskAttribution
-from captum_noisemask._utils.machine import device_name
+from captum_noisemask._utils.machine import machine_description
 from captum_noisemask._utils.typing import Thresholds
 from captum_noisemask.benchmark.pattern_localisation import (
     LocalisationConfig,
@@ -35,7 +34,7 @@ from captum_noisemask.benchmark.pattern_localisation import (
     localisation_scores,
 )
 from captum_noisemask.evaluation import format_summary
-from captum_noisemask.evaluation.methods import GRADED_TOLERANCE_PATH, Method
+from captum_noisemask.evaluation.methods import GRADED_TOLERANCE_PATH, Method, running_methods
 
 OUT = Path(__file__).resolve().parent / "results" / "localisation"
 
@@ -94,12 +93,16 @@ def main() -> None:
     # The benchmark's own training settings and image choice.
     explained = explained_images(64, args.images, LocalisationConfig(out=args.out))
     print(f"classifier accuracy {explained.accuracy:.1%}", flush=True)
-    warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
+    with running_methods():
+        _run(args, explained)
+
+
+def _run(args: argparse.Namespace, explained: Any) -> None:
     record_path = args.out / "variants_64.json"
     record = json.loads(record_path.read_text()) if record_path.exists() else {}
     if record.get("images") != args.images:
         record = {"images": args.images, "rows": {}}
-    record["machine"] = f"{device_name()}, {torch.get_num_threads()} threads"
+    record["machine"] = machine_description()
     started = time.perf_counter()
     bar = IntegratedGradients(explained.model).attribute(
         explained.images, target=explained.labels, n_steps=50

@@ -19,15 +19,14 @@ import argparse
 import csv
 import json
 import time
-import warnings
 from pathlib import Path
 
 import torch
 from bn_picture import TASKS, prepare_task  # the same tasks (benchmarks/ is on the path)
 
-from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution
+from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask.evaluation import format_summary, noise_deletion_curve, summarise
-from captum_noisemask.evaluation.methods import Method, standard_methods
+from captum_noisemask.evaluation.methods import Method, running_methods, standard_methods
 
 OUT = Path(__file__).resolve().parent / "results" / "noise_deletion"
 
@@ -42,9 +41,7 @@ def main() -> None:
     model = setup.trained.model
     images, labels = setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
     rows: dict[str, dict] = {}
-    with warnings.catch_warnings(), torch.random.fork_rng():
-        warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
-        warnings.filterwarnings("ignore", category=DegenerateMapWarning)
+    with running_methods(constant_maps_expected=True):
         methods = standard_methods(model, include_random=True, include_graded=True)
         noisemask = methods[0]
         # The same map learnt on the plain model: is the gap the mask units'?

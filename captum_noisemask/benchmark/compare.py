@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import json
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,7 +24,7 @@ from torch import Tensor, nn
 
 from .._utils.labelled import LabelledImages
 from .._utils.machine import machine_description
-from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
+from ..attribution import NoiseMaskAttribution
 from ..evaluation import (
     cascading_randomisation,
     measure_cost,
@@ -34,7 +33,7 @@ from ..evaluation import (
     roar,
     roc_auc_per_example,
 )
-from ..evaluation.methods import Method, RandomAttribution, standard_methods
+from ..evaluation.methods import Method, RandomAttribution, running_methods, standard_methods
 from ..evaluation.summary import summarise
 from ..mnist.figures import save_maps
 from ..mnist.setup import MnistSetup, prepare_mnist
@@ -164,11 +163,8 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     shown: dict[str, Tensor] = {}
     # NoiseTunnel (SmoothGrad) draws from torch's global generator: each method starts from
     # the same seeded state, and the caller's generator state is restored afterwards.
-    with warnings.catch_warnings(), torch.random.fork_rng():
-        # Captum's gradient methods announce that they set requires_grad on their inputs.
-        warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
-        # Constant maps are scored like any other (a randomised model gives them by design).
-        warnings.filterwarnings("ignore", category=DegenerateMapWarning)
+    # Constant maps are scored like any other (a randomised model gives them by design).
+    with running_methods(constant_maps_expected=True):
         for method in methods:
             say(f"[{time.perf_counter() - started:6.0f} s] {method.name}")
             torch.manual_seed(config.seed)

@@ -23,7 +23,6 @@ import csv
 import functools
 import json
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,8 +33,8 @@ from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from torch import Tensor, nn
 
 from .._utils.machine import machine_description
-from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
-from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttribution
+from ..attribution import NoiseMaskAttribution
+from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttribution, running_methods
 from ..evaluation.patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from ..evaluation.summary import format_summary, summarise
 from ..feature_masks import grid_feature_mask
@@ -255,9 +254,7 @@ def _one_size(
     say(f"  accuracy {explained.accuracy:.1%} after {explained.training_seconds:.0f} s")
     images, labels = explained.images, explained.labels
     scores, shown = {}, {}
-    with warnings.catch_warnings(), torch.random.fork_rng():
-        warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
-        warnings.filterwarnings("ignore", category=DegenerateMapWarning)
+    with running_methods(constant_maps_expected=True):
         for method in pattern_methods(explained.model, size, config.seed, config.n_steps):
             say(f"  {method.name}")
             torch.manual_seed(config.seed)

@@ -6,10 +6,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never opens a window
-import matplotlib.pyplot as plt  # noqa: E402
+# The object-oriented API draws to files with no pyplot state and no GUI backend.
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 __all__ = ["plot_curves", "plot_randomisation", "plot_pattern_maps"]
 
@@ -20,7 +19,8 @@ def plot_curves(
     path: Path,
 ) -> None:
     """Mean pixel-flipping curves: one panel per (curve kind, removal), one line per method."""
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, sharey=True)
+    fig = Figure(figsize=(11, 7.5))
+    axes = fig.subplots(2, 2, sharex=True, sharey=True)
     titles = {"morf": "MoRF deletion (lower is better)", "lerf": "LeRF deletion (higher is better)"}
     for index, (key, kind, removal, _) in enumerate(layout):
         ax = axes[index % 2, index // 2]
@@ -37,7 +37,6 @@ def plot_curves(
     fig.legend(handles, names, loc="lower center", ncol=4, fontsize=9)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
@@ -46,7 +45,8 @@ def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Pat
     A stage where most of a method's maps are constant has no score (the
     tables read "degenerate"): its point is left out, not drawn as a value.
     """
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    fig = Figure(figsize=(9, 4.2))
+    ax = fig.subplots()
     for name, per_stage in stages.items():
         labels = list(per_stage)
         means = [_defined_mean(per_stage[s]) for s in labels]
@@ -60,7 +60,6 @@ def plot_randomisation(stages: dict[str, dict[str, dict[str, float]]], path: Pat
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def _defined_mean(summary: dict[str, float]) -> float:
@@ -102,9 +101,8 @@ def plot_pattern_maps(
     """
     n_images = min(n_images, len(images))
     columns = 1 + len(maps)
-    fig, axes = plt.subplots(
-        n_images, columns, figsize=(1.6 * columns, 1.75 * n_images), squeeze=False
-    )
+    fig = Figure(figsize=(1.6 * columns, 1.75 * n_images))
+    axes = fig.subplots(n_images, columns, squeeze=False)
     for row in range(n_images):
         top, left, bottom, right = (int(v) for v in boxes[row])
         panels = [("input", images[row, 0])] + [
@@ -116,7 +114,7 @@ def plot_pattern_maps(
             shown = panel.detach().cpu().numpy()
             ax.imshow(shown, cmap="gray" if col == 0 else "viridis", vmin=0, vmax=peak)
             ax.add_patch(
-                plt.Rectangle(
+                Rectangle(
                     (left - 0.5, top - 0.5), right - left, bottom - top, fill=False, color="red"
                 )
             )
@@ -127,4 +125,3 @@ def plot_pattern_maps(
     fig.suptitle("Red box: the class pattern; maps by magnitude, each scaled to its maximum")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,7 @@ from torch import Tensor, nn
 
 from .._utils.compat import Alpha1_Beta0_Rule
 from .._utils.modules import model_of
-from ..attribution import NoiseMaskAttribution
+from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..presets import Preset
 from .cost import Cost, measure_cost
 
@@ -34,7 +36,32 @@ __all__ = [
     "standard_methods",
     "GRADED_TOLERANCE_PATH",
     "explain_all",
+    "running_methods",
 ]
+
+#: Captum's gradient methods announce that they set ``requires_grad`` on their inputs.
+_CAPTUM_NOTICES = ".*(require gradients|hooks and attributes).*"
+
+
+@contextmanager
+def running_methods(constant_maps_expected: bool = False) -> Iterator[None]:
+    """The setting a line-up of methods runs in, for a benchmark or a figure.
+
+    Captum's notices about ``requires_grad`` are silenced, and torch's global
+    generator (which SmoothGrad draws from) is restored on exit, so seeding it
+    before each method leaves the caller's state as it was.
+
+    Args:
+        constant_maps_expected (bool, optional): Also silence
+                    :class:`~captum_noisemask.DegenerateMapWarning` (a
+                    randomised model or an untrained one gives constant maps
+                    by design). Default: False
+    """
+    with warnings.catch_warnings(), torch.random.fork_rng():
+        warnings.filterwarnings("ignore", message=_CAPTUM_NOTICES)
+        if constant_maps_expected:
+            warnings.filterwarnings("ignore", category=DegenerateMapWarning)
+        yield
 
 
 @dataclass

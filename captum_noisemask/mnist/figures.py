@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
+from captum.attr import visualization
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 
-matplotlib.use("Agg")  # files only; never opens a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from captum.attr import visualization  # noqa: E402
-from matplotlib.cm import ScalarMappable  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
-from torch import Tensor  # noqa: E402
+# The object-oriented API draws to files with no pyplot state and no GUI backend.
+from matplotlib.figure import Figure
+from torch import Tensor
 
 __all__ = ["draw_figures", "plot_comparison", "plot_figure6", "save_maps"]
 
@@ -67,7 +66,8 @@ def plot_figure6(
     n = images.shape[0]
     cols = min(n, 4)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, 2 * cols, figsize=(2.2 * 2 * cols, 2.3 * rows), squeeze=False)
+    fig = Figure(figsize=(2.2 * 2 * cols, 2.3 * rows))
+    axes = fig.subplots(rows, 2 * cols, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     shown = None
@@ -81,7 +81,6 @@ def plot_figure6(
     if shown is not None:
         fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.02, pad=0.01)
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def plot_comparison(
@@ -99,7 +98,8 @@ def plot_comparison(
     so one colour bar (0 to 1) serves every panel.
     """
     n, cols = images.shape[0], len(maps) + 1
-    fig, axes = plt.subplots(n, cols, figsize=(1.9 * cols + 0.6, 1.9 * n + 0.5), squeeze=False)
+    fig = Figure(figsize=(1.9 * cols + 0.6, 1.9 * n + 0.5))
+    axes = fig.subplots(n, cols, squeeze=False)
     for i in range(n):
         axes[i, 0].imshow(images[i, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
         axes[i, 0].axis("off")
@@ -137,7 +137,6 @@ def plot_comparison(
     )
     bar.set_label("relevance (0 = none, 1 = the map's maximum)", fontsize=10)
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 #: One colour map for every method (see :func:`plot_comparison`).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from torch.nn import functional as F
 from .._utils.labelled import LabelledImages
 from .._utils.machine import machine_description
 from ..evaluation.localisation import STROKE_LEVEL
-from ..evaluation.methods import explain_all, standard_methods
+from ..evaluation.methods import explain_all, running_methods, standard_methods
 from ..presets import PAPER
 from .data import FASHION_MNIST_CLASSES
 from .figures import draw_figures, save_maps
@@ -111,9 +110,7 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
         torch.manual_seed(config.seed)
 
     # The caller's global generator state is restored afterwards.
-    with warnings.catch_warnings(), torch.random.fork_rng():
-        # Captum's gradient methods announce that they set requires_grad on their inputs.
-        warnings.filterwarnings("ignore", message=".*(require gradients|hooks and attributes).*")
+    with running_methods():
         results = explain_all(methods, digits.images, digits.labels, starting)
     non_contribution = 1.0 - results["NoiseMask"].maps
     config.out.mkdir(parents=True, exist_ok=True)
