@@ -175,6 +175,29 @@ class NoiseMaskProblem:
             baselines,
         )
 
+    def describe(self) -> str:
+        """The problem in words (for reports): its tolerance, mask rule and held outputs.
+
+        Examples::
+
+            >>> from captum_noisemask import FAST
+            >>> for part in NoiseMaskProblem.from_keywords(FAST).describe().split("; "):
+            ...     print(part)
+            tolerance 0.4 x each example's mean output change under full noise
+            mask rule 'reference'
+            held to the plain model's clean output
+        """
+        units = {
+            "output": "output units",
+            "spread": "x each example's clean-output spread",
+            "response": "x each example's mean output change under full noise",
+        }
+        held = "plain model's" if self.held_to == "plain" else "masked network's own"
+        return (
+            f"tolerance {self.tolerance:g} {units[self.unit]}; mask rule '{self.mask_rule}'; "
+            f"held to the {held} clean output"
+        )
+
     def prepare(
         self,
         forward_func: Callable[..., Any],
