@@ -1,7 +1,7 @@
 """NoiseMask settings tried against the 64x64 pattern task, beyond the benchmark's four rows.
 
     python benchmarks/localisation_variants.py                  # every variant, 16 images
-    python benchmarks/localisation_variants.py --only "128 draws per step"
+    python benchmarks/localisation_variants.py --only "NoiseMask (128 draws per step)"
 
 Same data, classifier and seed as ``captum-noisemask bench-localisation --sizes 64``, on the
 first ``--images`` of its 32 images, with Integrated Gradients rescored on the same images as
@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,69 +24,37 @@ import torch
 from captum.attr import IntegratedGradients
 from torch import Tensor
 
-from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask._utils.machine import machine_description
-from captum_noisemask._utils.typing import Thresholds
 from captum_noisemask.benchmark.pattern_localisation import (
     LocalisationConfig,
     explained_images,
     localisation_scores,
 )
 from captum_noisemask.evaluation import format_summary
-from captum_noisemask.evaluation.methods import GRADED_TOLERANCE_PATH, Method, running_methods
+from captum_noisemask.evaluation.methods import noisemask_methods, running_methods
 
 OUT = Path(__file__).resolve().parent / "results" / "localisation"
 
 
-def margin(logits: Tensor) -> Tensor:
-    """Each logit minus the largest other one (for the label: its lead over the runner-up)."""
-    top2 = logits.topk(2, dim=-1).values
-    other = torch.where(logits >= top2[..., :1], top2[..., 1:], top2[..., :1])
-    return logits - other
-
-
-def centred(logits: Tensor) -> Tensor:
-    """Logits minus their mean: a shift shared by every class does not count."""
-    return logits - logits.mean(-1, keepdim=True)
-
-
-def log_probabilities(logits: Tensor) -> Tensor:
-    """Log-softmax: a change counts only as far as it moves the decision's confidence."""
-    return logits.log_softmax(-1)
-
-
-@dataclass(frozen=True)
-class Variant:
-    """``attribute`` keywords on top of the fast preset, and the mask units' thresholds."""
-
-    attribute: dict[str, Any] = field(default_factory=dict)
-    thresholds: Thresholds = None
-
-
-VARIANTS: dict[str, Variant] = {
-    "fast preset (the benchmark's NoiseMask row)": Variant(),
-    "graded, relative 0.1 x (1, 2, 4, 8)": Variant(
-        {"relative_tolerance": 0.1, "tolerance_path": GRADED_TOLERANCE_PATH}
-    ),
-    "graded, relative 0.05 x (1, 2, 4, 8, 16)": Variant(
-        {"relative_tolerance": 0.05, "tolerance_path": (1.0, 2.0, 4.0, 8.0, 16.0)}
-    ),
-    "label's margin over the runner-up": Variant({"output_transform": margin}),
-    "centred logits": Variant({"output_transform": centred}),
-    "log-probabilities, tolerance 0.1": Variant(
-        {"output_transform": log_probabilities, "tolerance": 0.1}
-    ),
-    "no mask units": Variant(thresholds={}),
-    "64 draws per step": Variant({"n_samples": 64}),
-    "128 draws per step": Variant({"n_samples": 128}),
-    "relative 0.1, 64 draws per step": Variant({"n_samples": 64, "relative_tolerance": 0.1}),
-}
+#: The rows this script runs, from the one list of NoiseMask variants.
+VARIANTS = [
+    "NoiseMask",
+    "NoiseMask (graded, relative tolerance 0.1)",
+    "NoiseMask (graded, relative tolerance 0.05, up to 16x)",
+    "NoiseMask (label's margin over the runner-up)",
+    "NoiseMask (centred logits)",
+    "NoiseMask (log-probabilities, tolerance 0.1)",
+    "NoiseMask (no mask units)",
+    "NoiseMask (64 draws per step)",
+    "NoiseMask (128 draws per step)",
+    "NoiseMask (relative tolerance 0.1, 64 draws per step)",
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=16, help="held-out images explained")
-    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), help="variants to run")
+    parser.add_argument("--only", nargs="+", choices=VARIANTS, help="variants to run")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     # The benchmark's own training settings and image choice.
@@ -108,15 +75,10 @@ def _run(args: argparse.Namespace, explained: Any) -> None:
         explained.images, target=explained.labels, n_steps=50
     )
     record["rows"]["Integrated Gradients (the bar)"] = _row(bar, explained.boxes, started)
-    for name in args.only or list(VARIANTS):
-        variant = VARIANTS[name]
+    for name in args.only or VARIANTS:
         started = time.perf_counter()
         torch.manual_seed(0)
-        method = Method(
-            name,
-            NoiseMaskAttribution(explained.model, variant.thresholds),
-            {"seed": 0, **variant.attribute},
-        )
+        (method,) = noisemask_methods([name], explained.model, 64, seed=0)
         maps = method.explain(explained.images, explained.labels, 8)
         record["rows"][name] = _row(maps, explained.boxes, started)
         print(json.dumps({"variant": name, **record["rows"][name]}), flush=True)

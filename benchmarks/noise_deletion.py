@@ -24,9 +24,8 @@ from pathlib import Path
 import torch
 from bn_picture import TASKS, prepare_task  # the same tasks (benchmarks/ is on the path)
 
-from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask.evaluation import format_summary, noise_deletion_curve, summarise
-from captum_noisemask.evaluation.methods import Method, running_methods, standard_methods
+from captum_noisemask.evaluation.methods import noisemask_methods, running_methods, standard_methods
 
 OUT = Path(__file__).resolve().parent / "results" / "noise_deletion"
 
@@ -43,17 +42,8 @@ def main() -> None:
     rows: dict[str, dict] = {}
     with running_methods(constant_maps_expected=True):
         methods = standard_methods(model, include_random=True, include_graded=True)
-        noisemask = methods[0]
         # The same map learnt on the plain model: is the gap the mask units'?
-        methods.insert(
-            2,
-            Method(
-                "NoiseMask (no mask units)",
-                NoiseMaskAttribution(model, thresholds={}),
-                noisemask.kwargs,
-                sign="positive",
-            ),
-        )
+        methods[2:2] = noisemask_methods(["NoiseMask (no mask units)"], model, **methods[0].kwargs)
         for method in methods:
             if args.only and method.name not in args.only:
                 continue

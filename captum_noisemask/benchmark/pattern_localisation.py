@@ -33,11 +33,9 @@ from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from torch import Tensor, nn
 
 from .._utils.machine import machine_description
-from ..attribution import NoiseMaskAttribution
-from ..evaluation.methods import GRADED_TOLERANCE_PATH, Method, RandomAttribution, running_methods
+from ..evaluation.methods import Method, RandomAttribution, noisemask_methods, running_methods
 from ..evaluation.patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from ..evaluation.summary import format_summary, summarise
-from ..feature_masks import grid_feature_mask
 from .plots import plot_pattern_maps
 
 __all__ = [
@@ -131,19 +129,15 @@ def pattern_methods(
     model: nn.Module, size: int, seed: int = 0, n_steps: int | None = None
 ) -> list[Method]:
     """The line-up: four NoiseMask settings, four Captum methods and a Random map."""
-    grid = grid_feature_mask(size, size, 4)
     noisemask: dict[str, Any] = {"seed": seed, "highlight": "contributing", "n_steps": n_steps}
-    variants: dict[str, dict[str, Any]] = {
-        "NoiseMask": {},
-        "NoiseMask (graded)": {"tolerance_path": GRADED_TOLERANCE_PATH},
-        "NoiseMask (relative tolerance 0.1)": {"relative_tolerance": 0.1},
-        "NoiseMask (4x4 grid)": {"feature_mask": grid},
-    }
+    variants = [
+        "NoiseMask",
+        "NoiseMask (graded)",
+        "NoiseMask (relative tolerance 0.1)",
+        "NoiseMask (4x4 grid)",
+    ]
     return [
-        *(
-            Method(name, NoiseMaskAttribution(model), {**noisemask, **extra}, sign="positive")
-            for name, extra in variants.items()
-        ),
+        *noisemask_methods(variants, model, size, **noisemask),
         Method(
             "Occlusion (8x8, stride 4)",
             Occlusion(model),

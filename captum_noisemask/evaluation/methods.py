@@ -24,7 +24,9 @@ from torch import Tensor, nn
 
 from .._utils.compat import Alpha1_Beta0_Rule
 from .._utils.modules import model_of
+from .._utils.typing import Thresholds
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
+from ..feature_masks import grid_feature_mask
 from ..presets import Preset
 from .cost import Cost, measure_cost
 
@@ -35,7 +37,13 @@ __all__ = [
     "RandomAttribution",
     "standard_methods",
     "GRADED_TOLERANCE_PATH",
+    "NOISEMASK_VARIANTS",
+    "NoiseMaskVariant",
+    "centred",
     "explain_all",
+    "log_probabilities",
+    "margin",
+    "noisemask_methods",
     "running_methods",
 ]
 
@@ -165,6 +173,81 @@ class DeepTaylorLRP(LRP):
 GRADED_TOLERANCE_PATH = (1.0, 2.0, 4.0, 8.0)
 
 
+def margin(logits: Tensor) -> Tensor:
+    """Each logit minus the largest other one (for the label: its lead over the runner-up)."""
+    top2 = logits.topk(2, dim=-1).values
+    other = torch.where(logits >= top2[..., :1], top2[..., 1:], top2[..., :1])
+    return logits - other
+
+
+def centred(logits: Tensor) -> Tensor:
+    """Logits minus their mean: a shift shared by every class does not count."""
+    return logits - logits.mean(-1, keepdim=True)
+
+
+def log_probabilities(logits: Tensor) -> Tensor:
+    """Log-softmax: a change counts only as far as it moves the decision's confidence."""
+    return logits.log_softmax(-1)
+
+
+@dataclass(frozen=True)
+class NoiseMaskVariant:
+    """A NoiseMask setting a benchmark runs: ``attribute`` keywords on top of the preset.
+
+    Attributes:
+        attribute (dict): Keywords of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`.
+        thresholds (dict, optional): The mask units' thresholds (``{}``: none);
+                    ``None`` is the explainer's default.
+        grid_cells (int, optional): Learn one level per cell of a square grid of
+                    this many cells a side (:func:`~captum_noisemask.grid_feature_mask`,
+                    built for the images' size).
+    """
+
+    attribute: dict[str, Any] = field(default_factory=dict)
+    thresholds: Thresholds = None
+    grid_cells: int | None = None
+
+    def method(self, name: str, model: nn.Module, image_size: int = 28, **common: Any) -> Method:
+        """This variant as a :class:`Method` named ``name``, ``common`` keywords first."""
+        kwargs = {**common, **self.attribute}
+        if self.grid_cells is not None:
+            kwargs["feature_mask"] = grid_feature_mask(image_size, image_size, self.grid_cells)
+        return Method(name, NoiseMaskAttribution(model, self.thresholds), kwargs, sign="positive")
+
+
+#: Every NoiseMask variant any benchmark runs, each defined once, by its row name.
+NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
+    "NoiseMask": NoiseMaskVariant(),
+    "NoiseMask (graded)": NoiseMaskVariant({"tolerance_path": GRADED_TOLERANCE_PATH}),
+    "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant({"relative_tolerance": 0.1}),
+    "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cells=4),
+    "NoiseMask (no mask units)": NoiseMaskVariant(thresholds={}),
+    "NoiseMask (graded, relative tolerance 0.1)": NoiseMaskVariant(
+        {"relative_tolerance": 0.1, "tolerance_path": GRADED_TOLERANCE_PATH}
+    ),
+    "NoiseMask (graded, relative tolerance 0.05, up to 16x)": NoiseMaskVariant(
+        {"relative_tolerance": 0.05, "tolerance_path": (1.0, 2.0, 4.0, 8.0, 16.0)}
+    ),
+    "NoiseMask (label's margin over the runner-up)": NoiseMaskVariant({"output_transform": margin}),
+    "NoiseMask (centred logits)": NoiseMaskVariant({"output_transform": centred}),
+    "NoiseMask (log-probabilities, tolerance 0.1)": NoiseMaskVariant(
+        {"output_transform": log_probabilities, "tolerance": 0.1}
+    ),
+    "NoiseMask (64 draws per step)": NoiseMaskVariant({"n_samples": 64}),
+    "NoiseMask (128 draws per step)": NoiseMaskVariant({"n_samples": 128}),
+    "NoiseMask (relative tolerance 0.1, 64 draws per step)": NoiseMaskVariant(
+        {"n_samples": 64, "relative_tolerance": 0.1}
+    ),
+}
+
+
+def noisemask_methods(
+    names: list[str], model: nn.Module, image_size: int = 28, **common: Any
+) -> list[Method]:
+    """The :data:`NOISEMASK_VARIANTS` called ``names``, as methods sharing ``common`` keywords."""
+    return [NOISEMASK_VARIANTS[name].method(name, model, image_size, **common) for name in names]
+
+
 def standard_methods(
     model: nn.Module,
     preset: str | Preset = "fast",
@@ -179,18 +262,14 @@ def standard_methods(
     adds ``"NoiseMask (graded)"`` after NoiseMask (:data:`GRADED_TOLERANCE_PATH`),
     for the evaluation benchmark; figures leave both out.
     """
-    noisemask = {
+    noisemask: dict[str, Any] = {
         "preset": preset,
         "seed": seed,
         "highlight": "contributing",
         "show_progress": show_progress,
     }
-    methods = [Method("NoiseMask", NoiseMaskAttribution(model), noisemask, sign="positive")]
-    if include_graded:
-        graded = {**noisemask, "tolerance_path": GRADED_TOLERANCE_PATH}
-        methods.append(
-            Method("NoiseMask (graded)", NoiseMaskAttribution(model), graded, sign="positive")
-        )
+    names = ["NoiseMask", "NoiseMask (graded)"] if include_graded else ["NoiseMask"]
+    methods = noisemask_methods(names, model, **noisemask)
     methods += [
         Method("Saliency", Saliency(model), {"abs": True}),
         Method(
