@@ -1,9 +1,10 @@
 """The "non-contributing pixels" explanation method as a Captum attribution."""
 
-from ._utils.labelled import LabelledImages
 from .attribution import DegenerateMapWarning, GuaranteeWarning, NoiseMaskAttribution
 from .certificate import Certificate, NetworkCertificate
+from .core.mask_units import MaskReport, SiteReport
 from .feature_masks import grid_feature_mask
+from .labelled import LabelledImages
 from .presets import COARSE, FAITHFUL, FAST, PAPER, PRESETS, Preset
 
 __version__ = "0.1.0"
@@ -14,6 +15,8 @@ __all__ = [
     "GuaranteeWarning",
     "Certificate",
     "NetworkCertificate",
+    "MaskReport",
+    "SiteReport",
     "Preset",
     "PRESETS",
     "PAPER",

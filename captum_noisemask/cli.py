@@ -16,7 +16,7 @@ from .presets import PRESETS
 if TYPE_CHECKING:
     from torch import nn
 
-    from ._utils.labelled import LabelledImages
+    from .labelled import LabelledImages
     from .mnist.training import TrainingConfig
 
 __all__ = ["main", "build_parser"]

@@ -39,7 +39,8 @@ ALLOWED = {
 def layer_of(module: str) -> str:
     """The layer of a dotted module name inside the package."""
     parts = module.split(".")[1:]
-    if not parts or parts[0] in {"attribution", "certificate", "presets", "feature_masks", "core"}:
+    method_modules = {"attribution", "certificate", "presets", "feature_masks", "labelled", "core"}
+    if not parts or parts[0] in method_modules:
         return "method"
     if parts[0] in {"cli", "__main__"}:
         return "cli"
@@ -120,3 +121,23 @@ def test_the_cli_loads_no_subsystem_to_parse_its_arguments() -> None:
     )
     heavy = [m for m in loaded if m.startswith(subsystems)]
     assert heavy == []
+
+
+def test_importing_the_library_adds_no_plotting_and_no_dataset_package() -> None:
+    """captum.attr loads matplotlib itself; the library adds none of it, nor mlxtend or PIL."""
+    probe = (
+        "import sys\n"
+        "import captum.attr\n"
+        "before = set(sys.modules)\n"
+        "import captum_noisemask\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    added = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "captum_noisemask" in added
+    unwanted = [m for m in added if m.split(".")[0] in {"matplotlib", "mlxtend", "PIL", "selenium"}]
+    assert unwanted == []
+    # Nor the experiments: importing the library loads none of them.
+    lab = ("captum_noisemask.mnist", "captum_noisemask.benchmark", "captum_noisemask.report")
+    assert [m for m in added if m.startswith(lab)] == []

@@ -22,7 +22,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._utils.labelled import LabelledImages
 from .._utils.machine import machine_description
 from ..attribution import NoiseMaskAttribution
 from ..evaluation import (
@@ -35,6 +34,7 @@ from ..evaluation import (
 )
 from ..evaluation.methods import Method, RandomAttribution, running_methods, standard_methods
 from ..evaluation.summary import summarise
+from ..labelled import LabelledImages
 from ..mnist.figures import save_maps
 from ..mnist.setup import MnistSetup, prepare_mnist
 from ..mnist.training import TrainingConfig, load_or_train, train_and_test

@@ -51,10 +51,10 @@ from torch import Tensor
 
 from .._utils.compat import progress
 from .._utils.digest import weights_digest
-from .._utils.labelled import LabelledImages
 from .._utils.machine import machine_description
 from .._utils.modules import model_of
 from ..attribution import PROBLEM_KEYWORDS
+from ..labelled import LabelledImages
 from .distributed import barrier, rank_and_world
 
 __all__ = ["DatasetSummary", "DatasetResults", "attribute_dataset", "load_results"]

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._utils.labelled import LabelledImages
+from ..labelled import LabelledImages
 from ._ranks import average_ranks
 
 __all__ = ["DistractorDigits", "paste_distractors", "roc_auc_per_example"]

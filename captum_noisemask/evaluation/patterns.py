@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .._utils.labelled import LabelledImages
+from ..labelled import LabelledImages
 
 __all__ = [
     "PATTERN_SIZE",

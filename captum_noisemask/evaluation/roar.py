@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .._utils.labelled import LabelledImages
+from ..labelled import LabelledImages
 from .methods import Method
 from .pixel_flipping import rank_features
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._utils.labelled import LabelledImages
+from ..labelled import LabelledImages
 
 __all__ = [
     "FASHION_MNIST_CLASSES",

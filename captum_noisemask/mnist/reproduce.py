@@ -11,10 +11,10 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from .._utils.labelled import LabelledImages
 from .._utils.machine import machine_description
 from ..evaluation.localisation import STROKE_LEVEL
 from ..evaluation.methods import explain_all, running_methods, standard_methods
+from ..labelled import LabelledImages
 from ..presets import PAPER
 from .data import FASHION_MNIST_CLASSES
 from .figures import draw_figures, save_maps

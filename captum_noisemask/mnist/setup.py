@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._utils.digest import weights_digest
-from .._utils.labelled import LabelledImages
+from ..labelled import LabelledImages
 from .data import load_idx_dir, load_mnist_sample
 from .training import (
     DEFAULT_TRAINING,

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .._utils.compat import progress
-from .._utils.labelled import LabelledImages
+from ..labelled import LabelledImages
 from .model import CLASSIFIERS, build_classifier
 
 __all__ = [

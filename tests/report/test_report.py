@@ -58,7 +58,7 @@ def test_dataset_report_holds_every_map_and_its_numbers(finished_run: Path, tmp_
         assert last.size == (80, 24)
     text = index_html.read_text()
     assert "tolerance 0.4 x each example&#x27;s mean output change under full noise" in text
-    assert "<th scope=\"row\">certificate draws per map</th><td>40</td>" in text
+    assert '<th scope="row">certificate draws per map</th><td>40</td>' in text
     assert data["tile"] == {
         "height": 8,
         "width": 8,

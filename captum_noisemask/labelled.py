@@ -1,4 +1,4 @@
-"""The inputs/labels pair that the metrics, the dataset runner and the experiments share."""
+"""Labelled images: the dataset a dataset run, a metric or an experiment reads."""
 
 from __future__ import annotations
 
