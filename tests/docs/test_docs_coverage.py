@@ -18,6 +18,7 @@ REEXPORTED = {
     "captum_noisemask.attribution",
     "captum_noisemask.presets",
     "captum_noisemask.certificate",
+    "captum_noisemask.labelled",
 }
 REEXPORTED |= {"captum_noisemask.dataset_runs.runner"}
 # The metrics are documented through captum_noisemask.evaluation, which re-exports them.
