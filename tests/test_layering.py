@@ -105,36 +105,30 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     ]
 
 
-def test_the_cli_loads_no_subsystem_to_parse_its_arguments() -> None:
+def modules_loaded(before: str, statement: str) -> list[str]:
+    """The modules a fresh interpreter loads for ``statement`` after running ``before``."""
     probe = (
-        "import sys\n"
-        "from captum_noisemask import cli\n"
-        "cli.build_parser().parse_args(['compare', '--out', 'x'])\n"
-        "print(' '.join(sorted(sys.modules)))\n"
+        f"import sys\n{before}\nearlier = set(sys.modules)\n{statement}\n"
+        "print(' '.join(sorted(set(sys.modules) - earlier)))\n"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
-    # matplotlib is not checked: captum.attr itself imports matplotlib.pyplot.
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_the_cli_loads_no_subsystem_to_parse_its_arguments() -> None:
+    loaded = modules_loaded(
+        "",
+        "from captum_noisemask import cli\ncli.build_parser().parse_args(['compare', '--out', 'x'])",
+    )
     subsystems = tuple(
         f"captum_noisemask.{part}" for part in ("evaluation", "mnist", "benchmark", "dataset_runs")
     )
-    heavy = [m for m in loaded if m.startswith(subsystems)]
-    assert heavy == []
+    assert [m for m in loaded if m.startswith(subsystems)] == []
 
 
 def test_importing_the_library_adds_no_plotting_and_no_dataset_package() -> None:
     """captum.attr loads matplotlib itself; the library adds none of it, nor mlxtend or PIL."""
-    probe = (
-        "import sys\n"
-        "import captum.attr\n"
-        "before = set(sys.modules)\n"
-        "import captum_noisemask\n"
-        "print(' '.join(sorted(set(sys.modules) - before)))\n"
-    )
-    added = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
+    added = modules_loaded("import captum.attr", "import captum_noisemask")
     assert "captum_noisemask" in added
     unwanted = [m for m in added if m.split(".")[0] in {"matplotlib", "mlxtend", "PIL", "selenium"}]
     assert unwanted == []
