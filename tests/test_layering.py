@@ -118,7 +118,8 @@ def modules_loaded(before: str, statement: str) -> list[str]:
 def test_the_cli_loads_no_subsystem_to_parse_its_arguments() -> None:
     loaded = modules_loaded(
         "",
-        "from captum_noisemask import cli\ncli.build_parser().parse_args(['compare', '--out', 'x'])",
+        "from captum_noisemask import cli\n"
+        "cli.build_parser().parse_args(['compare', '--out', 'x'])",
     )
     subsystems = tuple(
         f"captum_noisemask.{part}" for part in ("evaluation", "mnist", "benchmark", "dataset_runs")
