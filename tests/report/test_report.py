@@ -15,7 +15,7 @@ from matplotlib import colormaps
 from PIL import Image
 from support import make_tiny_cnn
 
-from captum_noisemask import LabelledImages
+from captum_noisemask import LabelledImages, NoiseMaskAttribution
 from captum_noisemask.cli import main
 from captum_noisemask.dataset_runs.runner import attribute_dataset, load_results
 from captum_noisemask.mnist.figures import save_maps
@@ -175,3 +175,19 @@ def test_cli_report(finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert stop.value.code == 2
     assert "RUN_DIR" in capsys.readouterr().err
     assert main(["report", str(tmp_path)]) == 2  # a directory, but no run in it
+
+
+def test_a_tabular_run_gets_strips(tmp_path: Path):
+    generator = torch.Generator().manual_seed(0)
+    rows = LabelledImages(torch.rand(7, 20, generator=generator), torch.arange(7) % 2)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 2)).eval()
+    attribute_dataset(
+        NoiseMaskAttribution(model),
+        rows,
+        tmp_path,
+        batch_size=4,
+        attribute_kwargs={"n_steps": 40, "seed": 0},
+    )
+    data = page_data(write_report(tmp_path))
+    assert data["tile"]["height"] == 1 and data["tile"]["width"] == 20
+    assert len(data["items"]["area"]) == 7
