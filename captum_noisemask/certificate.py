@@ -101,7 +101,9 @@ def measure_certificate(
     masked = _network_certificate(problem, layout, levels, n_draws, confidence, masked=True)
     plain = _network_certificate(problem, layout, levels, n_draws, confidence, masked=False)
     contributing = tuple((w < 0.5).to(w.dtype) for w in levels)
-    outcomes = problem.network(layout, n_draws, masked=False).outcomes(contributing)
+    outcomes = problem.network(layout, n_draws, masked=False, forward_only=True).outcomes(
+        contributing
+    )
     necessity = 1.0 - outcomes.within.to(torch.float64).mean(0)
     return Certificate(masked, plain, necessity, n_draws, confidence)
 
@@ -114,7 +116,7 @@ def _network_certificate(
     confidence: float,
     masked: bool,
 ) -> NetworkCertificate:
-    outcomes = problem.network(layout, n_draws, masked=masked).outcomes(levels)
+    outcomes = problem.network(layout, n_draws, masked=masked, forward_only=True).outcomes(levels)
     successes = outcomes.within.sum(0)
     return NetworkCertificate(
         within=successes.to(torch.float64) / n_draws,

@@ -64,7 +64,7 @@ def calibrate_levels(
     """
     target = 1.0 - (1.0 - guarantee) / 2
     layout = PerPosition([tuple(w.shape) for w in maps])
-    network = problem.network(layout, CALIBRATION_DRAWS, masked=True)
+    network = problem.network(layout, CALIBRATION_DRAWS, masked=True, forward_only=True)
     batch = problem.batch_size
 
     def holds(factor: Tensor) -> Tensor:
@@ -98,6 +98,8 @@ def calibrate_levels(
 
 def holds_full_noise(problem: PreparedProblem, target: float, confidence: float) -> Tensor:
     """Per example: full noise everywhere keeps the held outputs within the tolerance."""
-    network = problem.network(problem.per_position(), CALIBRATION_DRAWS, masked=True)
+    network = problem.network(
+        problem.per_position(), CALIBRATION_DRAWS, masked=True, forward_only=True
+    )
     successes = network.outcomes(problem.full_noise()).within.sum(0)
     return clopper_pearson_lower(successes, CALIBRATION_DRAWS, confidence).cpu() >= target

@@ -43,6 +43,9 @@ HELD_TO: tuple[HeldTo, ...] = ("plain", "masked")
 
 #: Independent full-noise draws that measure the response scale (``response_tolerance``).
 RESPONSE_DRAWS = 64
+#: Most rows per pass of a forward-only network when the caller sets no ``internal_batch_size``
+#: (1,000 certificate draws of 16 digits at once would be 16,000 rows).
+FORWARD_ONLY_ROWS = 1024
 
 Seed = int | torch.Generator | None
 
@@ -308,6 +311,7 @@ class PreparedProblem:
         n_samples: int,
         antithetic: bool = False,
         masked: bool = True,
+        forward_only: bool = False,
     ) -> NoisyForward:
         """The noisy passes of the masked (or the plain) network, ready to evaluate.
 
@@ -318,6 +322,11 @@ class PreparedProblem:
             masked (bool, optional): Mask units on; ``False`` is the
                         caller's unmodified model, held to its clean output.
                         Default: True
+            forward_only (bool, optional): Only :meth:`NoisyForward.outcomes`
+                        will run (a certificate, a calibration): without an
+                        ``internal_batch_size`` its passes are cut at
+                        :data:`FORWARD_ONLY_ROWS` rows, whole examples at a
+                        time, which keeps the same draws. Default: False
         """
         clean_output = self.masked_output if masked else self.plain_output
         batch = self.batch_size
@@ -338,7 +347,11 @@ class PreparedProblem:
             ),
             layout=layout,
             n_samples=n_samples,
-            internal_batch_size=self.internal_batch_size,
+            internal_batch_size=(
+                FORWARD_ONLY_ROWS
+                if forward_only and self.internal_batch_size is None
+                else self.internal_batch_size
+            ),
             clean_decision=_decision(clean_output),
         )
 
