@@ -318,7 +318,12 @@ def _comparison_page(run_dir: Path, folder: Path) -> str:
                 "one); run it again to see its maps here.</p>",
             )
         )
-    tables = sorted(run_dir.glob("table_*.csv"))
+    # The tables in results.md's order; any other table after them.
+    order = ["pixel_flipping", "robustness", "cost", "randomisation", "roar", "paper_preset"]
+    tables = sorted(
+        run_dir.glob("table_*.csv"),
+        key=lambda path: (_rank(path.stem.removeprefix("table_"), order), path.name),
+    )
     if tables:
         parts.append(_section("Tables", "\n".join(_csv_table(path) for path in tables)))
     kind = "Comparison" if summary_file.name == "results.json" else "Reproduction"
@@ -393,10 +398,14 @@ def _sprite_cell(prefix: str, i: int, shape: tuple[int, ...], side: int, label: 
     return f"<td>{span}</td>"
 
 
+def _rank(name: str, order: list[str]) -> int:
+    return order.index(name) if name in order else len(order)
+
+
 def _csv_table(path: Path) -> str:
     with path.open(newline="") as handle:
         rows = list(csv.reader(handle))
-    title = path.stem.removeprefix("table_").replace("_", " ")
+    title = path.stem.removeprefix("table_").replace("_", " ").capitalize()
     return f"<h3>{escape(title)}</h3>" + page.table(rows[0], rows[1:], numbers=True)
 
 

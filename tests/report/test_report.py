@@ -153,7 +153,7 @@ def test_comparison_report_shows_every_method_and_the_tables(tmp_path: Path):
     text = write_report(tmp_path).read_text()
     assert text.count('aria-label="NoiseMask map over input') == 3
     assert text.count('aria-label="Saliency map over input') == 3
-    assert "<h3>cost</h3>" in text and "<td>0.4</td>" in text and "test machine" in text
+    assert "<h3>Cost</h3>" in text and "<td>0.4</td>" in text and "test machine" in text
     assert sorted(p.name for p in (tmp_path / "report" / "tiles").iterdir()) == [
         "input-0000.png",
         "method0-0000.png",
