@@ -482,7 +482,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         check.check_open_unit("confidence", confidence)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
         levels = _levels_of(attributions, formatted, highlight)
-        problem = _problem_of(settings, "certify")
+        problem = problem_of(settings, "certify")
         with self._guarded(), torch.no_grad():
             prepared = self._prepare(
                 problem, formatted, target, additional_forward_args, seed, internal_batch_size
@@ -531,7 +531,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         formatted = check.input_tuple(inputs)
         check.check_positive_int("n_samples", n_samples)
         levels = _levels_of(attributions, formatted, highlight)
-        problem = _problem_of(settings, "compute_convergence_delta")
+        problem = problem_of(settings, "compute_convergence_delta")
         with self._guarded(), torch.no_grad():
             prepared = self._prepare(
                 problem, formatted, target, additional_forward_args, seed, None
@@ -693,16 +693,31 @@ def _layout(inputs: tuple[Tensor, ...], feature_mask: object) -> LevelLayout:
     return FeatureGroups(check.feature_masks(feature_mask, inputs), inputs[0].shape[0])
 
 
-def _problem_of(settings: dict[str, Any], method: str) -> NoiseMaskProblem:
-    """The problem named by ``certify``'s (or the delta's) keyword arguments."""
+def problem_settings(attribute_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keywords among ``attribute``'s that define the problem (:data:`PROBLEM_KEYWORDS`).
+
+    What :meth:`NoiseMaskAttribution.certify` needs to measure maps that
+    ``attribute(**attribute_kwargs)`` made; the others (steps, seed, ...) are dropped.
+    """
+    return {key: value for key, value in attribute_kwargs.items() if key in PROBLEM_KEYWORDS}
+
+
+def problem_of(settings: dict[str, Any], method: str) -> NoiseMaskProblem:
+    """The problem named by ``settings``, keywords of :data:`PROBLEM_KEYWORDS`, checked.
+
+    Raises:
+        TypeError: a keyword that is not a problem keyword (``method`` names the caller).
+        ValueError: a value out of its range.
+    """
     unknown = sorted(set(settings) - set(PROBLEM_KEYWORDS))
     if unknown:
         raise TypeError(
             f"{method} got unexpected keyword argument(s) {unknown}; the problem's keywords "
             f"are {list(PROBLEM_KEYWORDS)}"
         )
-    preset = _settings(settings.pop("preset", "fast"), None, None, None)
-    return NoiseMaskProblem.from_keywords(preset, **settings)
+    keywords = dict(settings)
+    preset = _settings(keywords.pop("preset", "fast"), None, None, None)
+    return NoiseMaskProblem.from_keywords(preset, **keywords)
 
 
 def _levels_of(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ __all__ = ["plot_curves", "plot_randomisation", "plot_pattern_maps"]
 
 def plot_curves(
     curves: dict[str, dict[str, list[float]]],
-    layout: list[tuple[str, str, str, bool]],
+    layout: Sequence[tuple[str, str, str, bool]],
     path: Path,
 ) -> None:
     """Mean pixel-flipping curves: one panel per (curve kind, removal), one line per method."""

@@ -91,7 +91,8 @@ def calibrate_levels(
     # Full noise is at least the map's levels everywhere: where the map already fails, full
     # noise fails too on any model whose outputs move more with more noise, so the check (400
     # draws per example) runs only when some map holds as learnt.
-    full = holds_full_noise(problem, target, confidence) if bool(at_map.any()) else ~ones.bool()
+    nowhere = torch.zeros(batch, dtype=torch.bool)
+    full = holds_full_noise(problem, target, confidence) if bool(at_map.any()) else nowhere
     scaled = tuple(w * low.view(-1, *[1] * (w.dim() - 1)).to(w) for w in maps)
     return Calibration(scaled, low, feasible, full)
 

@@ -53,7 +53,7 @@ from .._utils.compat import progress
 from .._utils.digest import weights_digest
 from .._utils.machine import machine_description
 from .._utils.modules import model_of
-from ..attribution import PROBLEM_KEYWORDS
+from ..attribution import problem_settings
 from ..labelled import LabelledImages
 from .distributed import barrier, rank_and_world
 
@@ -369,7 +369,7 @@ def _certify(
     if n_draws == 0:
         nan = np.full(len(inputs), np.nan, dtype=np.float32)
         return {"within_lower_masked": nan, "within_lower_plain": nan.copy()}
-    settings = {key: value for key, value in kwargs.items() if key in PROBLEM_KEYWORDS}
+    settings = problem_settings(kwargs)
     # Draws independent of the optimisation's, fixed per chunk so a resume repeats them.
     base = kwargs.get("seed")
     seed = ((base if isinstance(base, int) else 0) * 1_000_003 + chunk + 1) % 2**63

@@ -198,20 +198,27 @@ class NoiseMaskVariant:
         attribute (dict): Keywords of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`.
         thresholds (dict, optional): The mask units' thresholds (``{}``: none);
                     ``None`` is the explainer's default.
-        grid_cells (int, optional): Learn one level per cell of a square grid of
-                    this many cells a side (:func:`~captum_noisemask.grid_feature_mask`,
-                    built for the images' size).
+        grid_cell (int, optional): Learn one level per square cell of this many
+                    pixels a side (:func:`~captum_noisemask.grid_feature_mask`, built
+                    for the images' size).
     """
 
     attribute: dict[str, Any] = field(default_factory=dict)
     thresholds: Thresholds = None
-    grid_cells: int | None = None
+    grid_cell: int | None = None
 
-    def method(self, name: str, model: nn.Module, image_size: int = 28, **common: Any) -> Method:
-        """This variant as a :class:`Method` named ``name``, ``common`` keywords first."""
+    def method(
+        self, name: str, model: nn.Module, image_size: int | None = None, **common: Any
+    ) -> Method:
+        """This variant as a :class:`Method` named ``name``, ``common`` keywords first.
+
+        ``image_size`` (the side of the square images) is needed by a grid variant only.
+        """
         kwargs = {**common, **self.attribute}
-        if self.grid_cells is not None:
-            kwargs["feature_mask"] = grid_feature_mask(image_size, image_size, self.grid_cells)
+        if self.grid_cell is not None:
+            if image_size is None:
+                raise ValueError(f"{name!r} learns one level per grid cell: pass image_size")
+            kwargs["feature_mask"] = grid_feature_mask(image_size, image_size, self.grid_cell)
         return Method(name, NoiseMaskAttribution(model, self.thresholds), kwargs, sign="positive")
 
 
@@ -220,7 +227,7 @@ NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
     "NoiseMask": NoiseMaskVariant(),
     "NoiseMask (graded)": NoiseMaskVariant({"tolerance_path": GRADED_TOLERANCE_PATH}),
     "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant({"relative_tolerance": 0.1}),
-    "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cells=4),
+    "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cell=4),
     "NoiseMask (no mask units)": NoiseMaskVariant(thresholds={}),
     "NoiseMask (graded, relative tolerance 0.1)": NoiseMaskVariant(
         {"relative_tolerance": 0.1, "tolerance_path": GRADED_TOLERANCE_PATH}
@@ -242,7 +249,7 @@ NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
 
 
 def noisemask_methods(
-    names: list[str], model: nn.Module, image_size: int = 28, **common: Any
+    names: list[str], model: nn.Module, image_size: int | None = None, **common: Any
 ) -> list[Method]:
     """The :data:`NOISEMASK_VARIANTS` called ``names``, as methods sharing ``common`` keywords."""
     return [NOISEMASK_VARIANTS[name].method(name, model, image_size, **common) for name in names]

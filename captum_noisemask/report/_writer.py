@@ -12,10 +12,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..attribution import PROBLEM_KEYWORDS
-from ..core.problem import NoiseMaskProblem
+from ..attribution import problem_of, problem_settings
 from ..dataset_runs.runner import DatasetResults, load_results
-from ..presets import resolve_preset
 from . import _page as page
 from ._charts import bar_chart, histogram
 from ._tiles import PER_ROW, PER_SHEET, Sign, drawn_values, input_range, tiles_of, write_sheet
@@ -156,12 +154,12 @@ def _run_settings(
 ) -> list[tuple[str, object]]:
     kwargs = json.loads(index.get("attribute_kwargs", "{}") or "{}")
     draws = int(index.get("certify_draws", 0))
-    rows: list[tuple[str, object]] = [
+    return [
         ("method", index.get("method")),
         ("model (weights digest)", index.get("model")),
         ("preset", kwargs.get("preset", "fast (the default)")),
         ("explained problem", _problem(index, kwargs)),
-        ("attribute keywords", json.dumps(kwargs, sort_keys=True) or "{}"),
+        ("attribute keywords", json.dumps(kwargs, sort_keys=True)),
         ("explained class", index.get("target")),
         ("examples (dataset digest)", f"{len(labels)} ({index.get('dataset')})"),
         ("correctly classified", f"{int((labels == predicted).sum())} of {len(labels)}"),
@@ -169,17 +167,14 @@ def _run_settings(
         ("machine", index.get("machine", "not recorded")),
         ("finished", index.get("finished", "not recorded")),
     ]
-    return rows
 
 
 def _problem(index: dict[str, Any], kwargs: dict[str, Any]) -> str:
     """The tolerance and mask rule the maps were learnt under, in words."""
     if index.get("method") != _NOISEMASK:
         return "not a NoiseMask run"
-    settings = {key: value for key, value in kwargs.items() if key in PROBLEM_KEYWORDS}
-    preset = resolve_preset(settings.pop("preset", "fast"))
     try:
-        return NoiseMaskProblem.from_keywords(preset, **settings).describe()
+        return problem_of(problem_settings(kwargs), "the report").describe()
     except (TypeError, ValueError) as error:  # a run written by another version
         return f"not readable here ({error})"
 

@@ -422,3 +422,13 @@ def test_deep_taylor_keeps_the_z_plus_rule_on_every_call() -> None:
     plain = LRP(plain_model)
     torch.testing.assert_close(plain.attribute(images, target=target), first)
     assert not torch.allclose(plain.attribute(images, target=target), first)
+
+
+def test_a_grid_variant_needs_the_image_size(tiny_cnn: torch.nn.Module) -> None:
+    from captum_noisemask.evaluation.methods import noisemask_methods
+
+    with pytest.raises(ValueError, match="image_size"):
+        noisemask_methods(["NoiseMask (4x4 grid)"], tiny_cnn)
+    (grid,) = noisemask_methods(["NoiseMask (4x4 grid)"], tiny_cnn, 8, seed=0)
+    # 4x4-pixel cells on an 8x8 image: four groups.
+    assert grid.kwargs["feature_mask"].unique().numel() == 4 and grid.kwargs["seed"] == 0

@@ -6,13 +6,15 @@ from typing import Literal
 
 from torch import Tensor, nn
 
-from ...evaluation import PerturbationCurve, deletion_curve
+from ...evaluation import PerturbationCurve, Removal, deletion_curve
 from .base import Column, Metric, MetricInputs, MetricScores
 
 __all__ = ["CURVES", "METRIC", "curve"]
 
+Order = Literal["morf", "lerf"]
+
 #: (metric key, curve kind, removal operator, higher is better).
-CURVES = [
+CURVES: list[tuple[str, Order, Removal, bool]] = [
     ("morf_baseline", "morf", "baseline", False),
     ("morf_uniform", "morf", "uniform", False),
     ("lerf_baseline", "lerf", "baseline", True),
@@ -31,16 +33,14 @@ def curve(
     images: Tensor,
     maps: Tensor,
     labels: Tensor,
-    kind: str,
-    removal: str,
+    kind: Order,
+    removal: Removal,
     n_steps: int,
     seed: int,
 ) -> PerturbationCurve:
     """One of :data:`CURVES`, as ``compare`` draws it."""
-    order: Literal["morf", "lerf"] = "morf" if kind == "morf" else "lerf"
-    operator: Literal["baseline", "uniform"] = "baseline" if removal == "baseline" else "uniform"
     return deletion_curve(
-        model, images, maps, labels, order=order, seed=seed, removal=operator, n_steps=n_steps
+        model, images, maps, labels, order=kind, seed=seed, removal=removal, n_steps=n_steps
     )
 
 
