@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from captum_noisemask.benchmark.report import README_MARKERS, readme_table
+from captum_noisemask.lab.benchmarks.compare_tables import README_MARKERS, readme_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "compare" / "results.json"

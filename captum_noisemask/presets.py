@@ -157,7 +157,7 @@ PAPER = Preset(n_samples=100, n_steps=15_000, lr=1e-4, tolerance=DEFAULT_TOLERAN
 #: The default: 100x fewer steps than the paper with a cosine-annealed learning
 #: rate and antithetic noise, and the problem that holds on BatchNorm networks: the
 #: reference mask rule and a tolerance of 0.4 x each example's response to full
-#: noise (the paper's 1.0 logit on its CNN; ``benchmarks/bn_picture.py`` measures
+#: noise (the paper's 1.0 logit on its CNN; ``captum-noisemask bench-bn-picture`` measures
 #: the choice on Fashion-MNIST ResNet/MobileNet and on MNIST, docs/method.rst). The
 #: learning rates add up to about 1.9, close to the paper's 15,000 x 1e-4 = 1.5: Adam
 #: moves w by at most ~lr per step, and pixels still in transit at the paper's last

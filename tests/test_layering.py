@@ -1,5 +1,6 @@
-"""Imports point down the layers: the method never imports the metrics, the experiment,
-the benchmark or the dataset runner; the metrics never import the experiment."""
+"""Imports point down the layers. The library (the method, the metrics, the dataset runner,
+the report) imports nothing of the lab (``captum_noisemask.lab``); inside each, the layers
+below never import the ones above."""
 
 from __future__ import annotations
 
@@ -12,27 +13,44 @@ import captum_noisemask
 
 PACKAGE = Path(captum_noisemask.__file__).resolve().parent
 
+#: The library's layers, bottom up.
+LIBRARY = {"_utils", "method", "evaluation", "dataset_runs", "report"}
+
+#: The lab's layers below its commands: whatever a benchmark may import.
+LAB_BELOW_COMMANDS = {
+    "lab",
+    "lab.paths",
+    "lab.architectures",
+    "lab.tasks",
+    "lab.methods",
+    "lab.metrics",
+    "lab.figures",
+}
+
 #: Layer -> the layers it may import (itself included).
 ALLOWED = {
     "_utils": {"_utils"},
-    "architectures": {"architectures"},
     "method": {"_utils", "method"},
     "evaluation": {"_utils", "method", "evaluation"},
     "dataset_runs": {"_utils", "method", "dataset_runs"},
     "report": {"_utils", "method", "dataset_runs", "report"},
-    "mnist": {"_utils", "architectures", "method", "evaluation", "mnist"},
-    "benchmark": {"_utils", "architectures", "method", "evaluation", "mnist", "benchmark"},
-    "cli": {
-        "_utils",
-        "architectures",
-        "method",
-        "evaluation",
-        "dataset_runs",
-        "mnist",
-        "benchmark",
-        "report",
-        "cli",
-    },
+    "lab": {"lab"},
+    "lab.paths": {"lab.paths"},
+    "lab.architectures": {"lab.architectures"},
+    "lab.tasks": LIBRARY | {"lab.architectures", "lab.tasks"},
+    "lab.methods": LIBRARY | {"lab.methods"},
+    # A metric's inputs name the comparison's config for type checking only.
+    "lab.metrics": LIBRARY | {"lab.methods", "lab.metrics", "lab.benchmarks"},
+    "lab.figures": LIBRARY | {"lab.figures"},
+    "lab.command": LIBRARY | {"lab.tasks", "lab.command"},
+    "lab.dataset_commands": LIBRARY | {"lab.tasks", "lab.command", "lab.dataset_commands"},
+    "lab.benchmarks": LIBRARY
+    | LAB_BELOW_COMMANDS
+    | {"lab.command", "lab.dataset_commands", "lab.benchmarks"},
+    "lab.cli": LIBRARY
+    | LAB_BELOW_COMMANDS
+    | {"lab.command", "lab.dataset_commands"}
+    | {"lab.benchmarks", "lab.cli"},
 }
 
 
@@ -42,8 +60,10 @@ def layer_of(module: str) -> str:
     method_modules = {"attribution", "certificate", "presets", "feature_masks", "labelled", "core"}
     if not parts or parts[0] in method_modules:
         return "method"
-    if parts[0] in {"cli", "__main__"}:
-        return "cli"
+    if parts[0] == "__main__":
+        return "lab.cli"
+    if parts[0] == "lab":
+        return "lab" if len(parts) == 1 else f"lab.{parts[1]}"
     return parts[0]
 
 
@@ -92,16 +112,32 @@ def test_every_module_belongs_to_a_layer() -> None:
     assert layers <= set(ALLOWED), layers - set(ALLOWED)
 
 
+def test_the_library_imports_nothing_of_the_lab() -> None:
+    for layer in LIBRARY:
+        assert not any(allowed.startswith("lab") for allowed in ALLOWED[layer]), layer
+    library_modules = [
+        p for p in PACKAGE.rglob("*.py") if layer_of(module_name(p, PACKAGE)) in LIBRARY
+    ]
+    assert len(library_modules) > 30  # the walk does see the library
+    lab_imports = [
+        f"{module_name(p, PACKAGE)} -> {target}"
+        for p in library_modules
+        for target in imported_modules(p, PACKAGE)
+        if layer_of(target).startswith("lab")
+    ]
+    assert lab_imports == []
+
+
 def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     root = tmp_path / "captum_noisemask"
     (root / "evaluation").mkdir(parents=True)
-    (root / "mnist").mkdir()
+    (root / "lab" / "tasks").mkdir(parents=True)
     (root / "__init__.py").write_text("from .attribution import X\n")
     (root / "evaluation" / "__init__.py").write_text("")
-    (root / "evaluation" / "roar.py").write_text("from ..mnist.training import train\n")
-    (root / "mnist" / "training.py").write_text("from ..evaluation import roar\n")
+    (root / "evaluation" / "roar.py").write_text("from ..lab.tasks.training import train\n")
+    (root / "lab" / "tasks" / "training.py").write_text("from ...evaluation import roar\n")
     assert violations(root) == [
-        "captum_noisemask.evaluation.roar -> captum_noisemask.mnist.training"
+        "captum_noisemask.evaluation.roar -> captum_noisemask.lab.tasks.training"
     ]
 
 
@@ -115,16 +151,19 @@ def modules_loaded(before: str, statement: str) -> list[str]:
     return done.stdout.split()
 
 
-def test_the_cli_loads_no_subsystem_to_parse_its_arguments() -> None:
+def test_the_cli_parses_without_the_dataset_runner_the_report_or_dataset_packages() -> None:
+    """Building the parser imports every command's module (the registry), but nothing that
+    reads data, renders pages or drives a browser is loaded before a command runs (PIL
+    and matplotlib come with captum.attr)."""
     loaded = modules_loaded(
         "",
-        "from captum_noisemask import cli\n"
+        "from captum_noisemask.lab import cli\n"
         "cli.build_parser().parse_args(['compare', '--out', 'x'])",
     )
-    subsystems = tuple(
-        f"captum_noisemask.{part}" for part in ("evaluation", "mnist", "benchmark", "dataset_runs")
-    )
-    assert [m for m in loaded if m.startswith(subsystems)] == []
+    assert "captum_noisemask.lab.benchmarks.compare" in loaded
+    heavy = ("captum_noisemask.dataset_runs", "captum_noisemask.report")
+    assert [m for m in loaded if m.startswith(heavy)] == []
+    assert [m for m in loaded if m.split(".")[0] in {"mlxtend", "selenium"}] == []
 
 
 def test_importing_the_library_adds_no_plotting_and_no_dataset_package() -> None:
@@ -133,6 +172,6 @@ def test_importing_the_library_adds_no_plotting_and_no_dataset_package() -> None
     assert "captum_noisemask" in added
     unwanted = [m for m in added if m.split(".")[0] in {"matplotlib", "mlxtend", "PIL", "selenium"}]
     assert unwanted == []
-    # Nor the experiments: importing the library loads none of them.
-    lab = ("captum_noisemask.mnist", "captum_noisemask.benchmark", "captum_noisemask.report")
-    assert [m for m in added if m.startswith(lab)] == []
+    # Nor the lab, nor the report: importing the library loads none of them.
+    lab = ("captum_noisemask.lab.", "captum_noisemask.report")
+    assert [m for m in added if m.startswith(lab) or m == "captum_noisemask.lab"] == []

@@ -9,29 +9,28 @@ batch, and is deterministic under its ``seed``:
   max-sensitivity, through Captum (:func:`infidelity_score`,
   :func:`max_sensitivity`);
 - the cascading model-randomisation sanity check (:func:`cascading_randomisation`);
-- ground-truth localisation on digits with a pasted distractor
-  (:func:`paste_distractors`, :func:`roc_auc_per_example`);
-- a localisation task with a known answer, a pattern among distractor shapes
-  (:func:`make_pattern_task`), scored by the pointing game and the share of the
-  top-k pixels in the pattern's box (:func:`pointing_game`, :func:`top_k_in_box`);
+- localisation against pixels known to matter: the ROC AUC of used against ignored
+  pixels (:func:`roc_auc_per_example`), the pointing game and the share of the
+  top-k pixels in a known box (:func:`pointing_game`, :func:`top_k_in_box`);
 - noise deletion, the question a NoiseMask map answers asked of every method: full
   noise on the least relevant positions first, share of draws that keep the outputs
   within the tolerance and the decision (:func:`noise_deletion_curve`);
 - cost: time, model evaluations and peak memory per map (:func:`measure_cost`);
 - ROAR: retrain without the top-ranked pixels (:func:`roar`).
 
-``captum-noisemask compare`` runs them all on MNIST (see
-:mod:`captum_noisemask.benchmark.compare`); ``captum-noisemask bench-localisation``
-runs the pattern task (:mod:`captum_noisemask.benchmark.pattern_localisation`).
+They import nothing of the lab. ``captum-noisemask compare`` runs them all on MNIST
+(:mod:`captum_noisemask.lab.benchmarks.compare`; the tasks with known answers they
+score, digits with a pasted distractor and a pattern among distractor shapes, are in
+:mod:`captum_noisemask.lab.tasks`); ``captum-noisemask bench-localisation`` runs the
+pattern task (:mod:`captum_noisemask.lab.benchmarks.localisation`).
 Every table summarises a per-example score with :func:`summarise` and prints it with
 :func:`format_summary`.
 """
 
 from .._utils.modules import model_of
 from .cost import Cost, measure_cost
-from .localisation import DistractorDigits, paste_distractors, roc_auc_per_example
+from .localisation import box_masks, pointing_game, roc_auc_per_example, top_k_in_box
 from .noise_deletion import NoiseDeletionCurve, noise_deletion_curve
-from .patterns import PatternTask, make_pattern_task, pointing_game, top_k_in_box
 from .pixel_flipping import (
     PerturbationCurve,
     Removal,
@@ -47,11 +46,10 @@ from .summary import format_summary, summarise
 
 __all__ = [
     "Cost",
+    "box_masks",
     "ROAR_FRACTIONS",
-    "DistractorDigits",
     "NoiseDeletionCurve",
     "noise_deletion_curve",
-    "PatternTask",
     "PerturbationCurve",
     "RandomisationResult",
     "Removal",
@@ -60,11 +58,9 @@ __all__ = [
     "INFIDELITY_PERTURBATIONS",
     "infidelity_score",
     "insertion_curve",
-    "make_pattern_task",
     "max_sensitivity",
     "measure_cost",
     "model_of",
-    "paste_distractors",
     "pointing_game",
     "rank_features",
     "removal_values",

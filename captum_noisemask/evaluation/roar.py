@@ -8,20 +8,23 @@ the ROAR paper. Cheap at MNIST scale: the small CNN retrains in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..labelled import LabelledImages
-from .methods import Method
 from .pixel_flipping import rank_features
 
 #: Trains a fresh model on the first set and returns its accuracy on the second.
 Retrain = Callable[[LabelledImages, LabelledImages], float]
 
-__all__ = ["Retrain", "remove_top_fraction", "roar", "ROAR_FRACTIONS"]
+#: Maps of ``(images, labels)``: an attribution method with its settings, e.g.
+#: ``lambda x, y: Saliency(model).attribute(x, target=y)``.
+Explainer = Callable[[Tensor, Tensor], Tensor]
+
+__all__ = ["Explainer", "Retrain", "remove_top_fraction", "roar", "ROAR_FRACTIONS"]
 
 #: Fractions of pixels removed, one retraining each.
 ROAR_FRACTIONS = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -52,12 +55,11 @@ def remove_top_fraction(
 
 
 def roar(
-    methods: list[Method],
+    explainers: Mapping[str, Explainer],
     train_set: LabelledImages,
     test_set: LabelledImages,
     retrain: Retrain,
     seed: int = 0,
-    chunk_size: int | None = 16,
 ) -> dict[str, Any]:
     """Accuracy of a classifier retrained after removal, per method and fraction.
 
@@ -66,14 +68,14 @@ def roar(
     degraded training set and the equally degraded test set.
 
     Args:
-        methods (list[Method]): What to rank pixels with (include a random map).
+        explainers (Mapping[str, Explainer]): Method name -> what ranks the
+                    pixels (include a random map).
         train_set (LabelledImages): LabelledImages to degrade and retrain on.
         test_set (LabelledImages): LabelledImages to degrade and test on.
         retrain (Callable): ``retrain(train_set, test_set)`` trains a model
                     from scratch on ``train_set`` and returns its accuracy on
                     ``test_set``.
         seed (int, optional): Seeds tie-breaking. Default: 0
-        chunk_size (int, optional): LabelledImages per ``attribute`` call. Default: 16
 
     Returns:
         *dict* with ``fractions``, ``accuracy`` (method name -> one accuracy
@@ -81,14 +83,12 @@ def roar(
     """
     fill = float(train_set.images.mean())
     results: dict[str, list[float]] = {}
-    for method in methods:
-        maps = [
-            method.explain(part.images, part.labels, chunk_size) for part in (train_set, test_set)
-        ]
+    for name, explain in explainers.items():
+        maps = [explain(part.images, part.labels) for part in (train_set, test_set)]
         accuracies = []
         for fraction in ROAR_FRACTIONS:
             degraded_train = remove_top_fraction(train_set, maps[0], fraction, fill, seed)
             degraded_test = remove_top_fraction(test_set, maps[1], fraction, fill, seed)
             accuracies.append(retrain(degraded_train, degraded_test))
-        results[method.name] = accuracies
+        results[name] = accuracies
     return {"fractions": list(ROAR_FRACTIONS), "accuracy": results, "fill": fill}

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from support import TINY_TRAINING
 
-from captum_noisemask import FAST, cli
-from captum_noisemask.benchmark import metrics
-from captum_noisemask.benchmark.compare import CompareConfig, compare
-from captum_noisemask.benchmark.metrics import Column, Metric, MetricInputs, MetricScores
+from captum_noisemask import FAST
 from captum_noisemask.core.problem import RESPONSE_DRAWS
+from captum_noisemask.lab import cli, metrics
+from captum_noisemask.lab.benchmarks.compare import CompareConfig, compare
+from captum_noisemask.lab.metrics import Column, Metric, MetricInputs, MetricScores
 
 #: The fast preset's schedule in 20 steps (lr scaled to travel as far).
 SHORT_FAST = FAST.replace(n_steps=20).with_lr(0.15)
@@ -162,14 +162,16 @@ def test_paper_preset_maps_are_scored_only_for_their_model(tmp_path: Path) -> No
     import torch
 
     from captum_noisemask import LabelledImages
-    from captum_noisemask.benchmark.compare import _paper_preset
-    from captum_noisemask.mnist.model import PaperCNN
-    from captum_noisemask.mnist.setup import MnistSetup
-    from captum_noisemask.mnist.training import TrainedModel
+    from captum_noisemask.lab.benchmarks.compare import _paper_preset
+    from captum_noisemask.lab.tasks import TASKS, PreparedTask
+    from captum_noisemask.lab.tasks.classifiers import PaperCNN
+    from captum_noisemask.lab.tasks.training import TrainedModel
 
     torch.manual_seed(0)
     digits = LabelledImages(torch.rand(3, 1, 28, 28), torch.tensor([1, 2, 3]))
-    setup = MnistSetup(TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits)
+    setup = PreparedTask(
+        TASKS["mnist"], TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits, "test digits"
+    )
     config = CompareConfig(out=tmp_path, curve_steps=4)
     fixture = tmp_path / "maps.npz"
     maps = np.random.default_rng(0).random((2, 28, 28)).astype(np.float32)
@@ -185,7 +187,7 @@ def test_paper_preset_maps_are_scored_only_for_their_model(tmp_path: Path) -> No
 
 
 def test_constant_maps_are_counted_never_scored(quick_results: tuple[Path, dict]) -> None:
-    from captum_noisemask.benchmark.report import _cell
+    from captum_noisemask.lab.benchmarks.compare_tables import _cell
 
     assert _cell({"mean": math.nan, "ci95": math.nan, "n": 0, "undefined": 3}) == (
         "degenerate (3 of 3 constant)"
@@ -202,7 +204,7 @@ def test_constant_maps_are_counted_never_scored(quick_results: tuple[Path, dict]
 def test_max_sensitivity_gives_noisemaskfresh_noise() -> None:
     import torch
 
-    from captum_noisemask.benchmark.metrics.max_sensitivity import fresh_noise
+    from captum_noisemask.lab.metrics.max_sensitivity import fresh_noise
 
     kwargs = fresh_noise({"seed": 0, "preset": "fast"}, seed=0)
     assert isinstance(kwargs["seed"], torch.Generator) and kwargs["preset"] == "fast"

@@ -7,7 +7,11 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from captum_noisemask.benchmark.noise_regions import REGIONS, noise_region_effects, region_masks
+from captum_noisemask.lab.benchmarks.noise_regions import (
+    REGIONS,
+    noise_region_effects,
+    region_masks,
+)
 
 
 def test_regions_partition_the_image_and_clip_the_ring_at_the_border() -> None:

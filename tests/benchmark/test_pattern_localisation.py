@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from captum_noisemask import cli
-from captum_noisemask.benchmark.pattern_localisation import LocalisationConfig, run
+from captum_noisemask.lab import cli
+from captum_noisemask.lab.benchmarks.localisation import LocalisationConfig, run
 
 
 def test_benchmark_writes_every_method_for_every_size(tmp_path: Path) -> None:
@@ -20,6 +20,7 @@ def test_benchmark_writes_every_method_for_every_size(tmp_path: Path) -> None:
         n_test=(3,),
         n_steps=5,
         show_progress=False,
+        cache=tmp_path / "cache",
     )
     results = run(config)
     assert json.loads((tmp_path / "results.json").read_text()) == results

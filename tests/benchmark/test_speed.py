@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from support import tiny_setup
 
-from captum_noisemask import cli
+from captum_noisemask.lab import cli
 
 
 def test_cli_bench_speed_needs_its_reference(
@@ -25,8 +25,8 @@ def test_cli_bench_speed_needs_its_reference(
 @pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
 def test_cli_bench_speed_times_the_methods(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "captum_noisemask.benchmark.speed.prepare_mnist",
-        lambda: tiny_setup(),
+        "captum_noisemask.lab.benchmarks.speed.prepare",
+        lambda task: tiny_setup(),
     )
     from captum_noisemask._utils.machine import device_name
 
@@ -44,11 +44,11 @@ def test_preset_agreement_scores_against_the_reference_and_between_seeds(
     tmp_path: Path,
 ) -> None:
     from captum_noisemask import FAST, NoiseMaskAttribution
-    from captum_noisemask.benchmark.speed import preset_agreement
-    from captum_noisemask.mnist.setup import MnistSetup
+    from captum_noisemask.lab.benchmarks.speed import preset_agreement
+    from captum_noisemask.lab.tasks import TASKS, PreparedTask
 
     setup = tiny_setup()
-    assert isinstance(setup, MnistSetup)
+    assert isinstance(setup, PreparedTask)
     # The agreement section runs a schedule on the paper's problem: so does the fixture.
     preset = FAST.replace(
         n_steps=6, n_samples=4, lr=0.3, tolerance=0.02, mask_rule="paper", response_tolerance=None
@@ -79,7 +79,7 @@ def test_preset_agreement_scores_against_the_reference_and_between_seeds(
 @pytest.mark.slow
 def test_big_images_section_times_every_method_and_reports_agreement() -> None:
     from captum_noisemask import COARSE
-    from captum_noisemask.benchmark.speed import big_images
+    from captum_noisemask.lab.benchmarks.speed import big_images
 
     result = big_images("cpu", size=32, cell=8, models=("resnet18",))
     row = result["resnet18"]
@@ -106,7 +106,7 @@ def test_big_images_section_times_every_method_and_reports_agreement() -> None:
 @pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
 @pytest.mark.filterwarnings("ignore::captum_noisemask.GuaranteeWarning")
 def test_guarantee_section_costs_both_maps_and_checks_the_bound() -> None:
-    from captum_noisemask.benchmark.speed import guarantee_cost
+    from captum_noisemask.lab.benchmarks.speed import guarantee_cost
 
     row = guarantee_cost(tiny_setup(), "cpu", n_digits=2)
     assert row["rows_per_map"]["guaranteed"] > row["rows_per_map"]["fast"]  # forward rows added

@@ -10,9 +10,9 @@ from torch import Tensor, nn
 
 from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask._utils.hooks import forward_hooks
-from captum_noisemask.architectures import ARCHITECTURES, build
 from captum_noisemask.core.mask_units import MaskUnits, resolve_thresholds
-from captum_noisemask.mnist.model import PaperCNN
+from captum_noisemask.lab.architectures import ARCHITECTURES, build
+from captum_noisemask.lab.tasks.classifiers import PaperCNN
 
 
 def _record(model: nn.Module, thresholds: object, x: Tensor) -> MaskUnits:

@@ -9,8 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from captum_noisemask import NoiseMaskAttribution
-from captum_noisemask.architectures import ARCHITECTURES, build
-from captum_noisemask.mnist.model import PaperCNN
+from captum_noisemask.lab.architectures import ARCHITECTURES, build
+from captum_noisemask.lab.tasks.classifiers import PaperCNN
 
 
 def _inputs(name: str) -> Tensor:

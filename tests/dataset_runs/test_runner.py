@@ -165,8 +165,8 @@ def test_two_gloo_processes_equal_one(tmp_path: Path) -> None:
 def test_cli_under_torchrun_equals_one_process(tmp_path: Path) -> None:
     from support import write_mnist_dir
 
-    from captum_noisemask import cli
-    from captum_noisemask.mnist.model import PaperCNN
+    from captum_noisemask.lab import cli
+    from captum_noisemask.lab.tasks.classifiers import PaperCNN
 
     write_mnist_dir(tmp_path, n=20)
     torch.manual_seed(0)
@@ -200,8 +200,8 @@ def test_cli_reports_a_mismatched_checkpoint(
 ) -> None:
     from support import write_mnist_dir
 
-    from captum_noisemask import cli
-    from captum_noisemask.mnist.model import PaperCNN
+    from captum_noisemask.lab import cli
+    from captum_noisemask.lab.tasks.classifiers import PaperCNN
 
     write_mnist_dir(tmp_path, n=4)
     torch.save(PaperCNN(hidden=64).state_dict(), tmp_path / "other.pt")

@@ -10,9 +10,9 @@ from pathlib import Path
 import captum_noisemask
 
 API_PAGE = (Path(__file__).resolve().parents[2] / "docs" / "api.rst").read_text()
-SCRIPTS = {"captum_noisemask.cli", "captum_noisemask.__main__"}
+SCRIPTS = {"captum_noisemask.lab.cli", "captum_noisemask.__main__"}
 # Figures are checked by looking at them (docs/generate_figures.py, reproduce).
-SCRIPTS |= {"captum_noisemask.mnist.figures", "captum_noisemask.benchmark.plots"}
+SCRIPTS |= {"captum_noisemask.lab.figures.maps", "captum_noisemask.lab.figures.curves"}
 # Documented through their top-level re-exports (captum_noisemask.NoiseMaskAttribution, .Preset).
 REEXPORTED = {
     "captum_noisemask.attribution",

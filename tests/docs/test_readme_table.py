@@ -30,7 +30,7 @@ def test_the_readme_table_is_generated_from_the_committed_results() -> None:
 
 
 def test_the_table_has_every_pixel_flipping_column() -> None:
-    from captum_noisemask.benchmark.report import readme_table
+    from captum_noisemask.lab.benchmarks.compare_tables import readme_table
 
     results = json.loads(_update_readme_module().RESULTS.read_text())
     header = readme_table(results).splitlines()[0]

@@ -24,14 +24,14 @@ from captum_noisemask.evaluation import (
     max_sensitivity,
     measure_cost,
     model_of,
-    paste_distractors,
     rank_features,
     remove_top_fraction,
     roc_auc_per_example,
     spearman_per_example,
 )
-from captum_noisemask.evaluation.methods import DeepTaylorLRP, RandomAttribution
-from captum_noisemask.mnist.model import PaperCNN
+from captum_noisemask.lab.methods import DeepTaylorLRP, RandomAttribution
+from captum_noisemask.lab.tasks.classifiers import PaperCNN
+from captum_noisemask.lab.tasks.distractors import paste_distractors
 
 TARGET0 = torch.zeros(4, dtype=torch.long)
 
@@ -261,7 +261,7 @@ def test_randomisation_is_seeded_and_checks_layer_names(tiny_cnn: TinyCNN, image
 
 
 def test_randomisation_takes_a_resnet_by_stages() -> None:
-    from captum_noisemask.mnist.model import SmallResNet
+    from captum_noisemask.lab.tasks.classifiers import SmallResNet
 
     torch.manual_seed(0)
     model = SmallResNet().eval()
@@ -425,7 +425,7 @@ def test_deep_taylor_keeps_the_z_plus_rule_on_every_call() -> None:
 
 
 def test_a_grid_variant_needs_the_image_size(tiny_cnn: torch.nn.Module) -> None:
-    from captum_noisemask.evaluation.methods import noisemask_methods
+    from captum_noisemask.lab.methods import noisemask_methods
 
     with pytest.raises(ValueError, match="image_size"):
         noisemask_methods(["NoiseMask (4x4 grid)"], tiny_cnn)

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from captum_noisemask.evaluation.patterns import (
-    CLASS_PATTERNS,
-    PATTERN_SIZE,
-    box_masks,
-    make_pattern_task,
-    pointing_game,
-    top_k_in_box,
-)
+from captum_noisemask.evaluation.localisation import box_masks, pointing_game, top_k_in_box
+from captum_noisemask.lab.tasks.patterns import CLASS_PATTERNS, PATTERN_SIZE, make_pattern_task
 
 
 def test_the_pattern_of_the_label_sits_in_its_box() -> None:

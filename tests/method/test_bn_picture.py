@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from captum_noisemask import NoiseMaskAttribution
 from captum_noisemask.evaluation import deletion_curve
-from captum_noisemask.mnist.training import TrainingConfig, accuracy, train
+from captum_noisemask.lab.tasks.training import TrainingConfig, accuracy, train
 
 
 def _regions(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

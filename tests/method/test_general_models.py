@@ -11,7 +11,7 @@ from support import HalfBlindLinear, TinyCNN
 from torch import Tensor, nn
 
 from captum_noisemask import FAST, DegenerateMapWarning, NoiseMaskAttribution
-from captum_noisemask.architectures import build
+from captum_noisemask.lab.architectures import build
 
 #: Travels about 2.5 in w: enough for every level to reach 0 or 1.
 QUICK = dict(n_steps=40, n_samples=8, seed=0, lr=0.1)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from support import idx_bytes, write_mnist_dir
 
-from captum_noisemask.mnist.data import IDXError, load_idx_dir, read_idx
+from captum_noisemask.lab.tasks.idx import IDXError, load_idx_dir, read_idx
 
 
 def test_roundtrip(tmp_path: Path) -> None:

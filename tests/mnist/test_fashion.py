@@ -12,11 +12,12 @@ import pytest
 import torch
 from support import write_mnist_dir
 
-from captum_noisemask import FAST, NoiseMaskAttribution, cli
-from captum_noisemask.benchmark.compare import CompareConfig, compare
-from captum_noisemask.mnist.data import IDXError, find_fashion_mnist
-from captum_noisemask.mnist.model import SmallResNet, build_classifier
-from captum_noisemask.mnist.training import TrainingConfig, cached_weights_path
+from captum_noisemask import FAST, NoiseMaskAttribution
+from captum_noisemask.lab import cli
+from captum_noisemask.lab.benchmarks.compare import CompareConfig, compare
+from captum_noisemask.lab.tasks.classifiers import SmallResNet, build_classifier
+from captum_noisemask.lab.tasks.idx import IDXError, find_fashion_mnist
+from captum_noisemask.lab.tasks.training import TrainingConfig, cached_weights_path
 
 
 def fake_dpkg(monkeypatch: pytest.MonkeyPatch, listing: str | None, installed: bool = True) -> None:

@@ -10,9 +10,14 @@ import pytest
 import torch
 from support import TINY_TRAINING, write_mnist_dir
 
-from captum_noisemask import cli
-from captum_noisemask.mnist.model import PaperCNN
-from captum_noisemask.mnist.reproduce import ReproduceConfig, claim_scores, pick_digits, reproduce
+from captum_noisemask.lab import cli
+from captum_noisemask.lab.benchmarks.reproduce import (
+    ReproduceConfig,
+    claim_scores,
+    pick_examples,
+    reproduce,
+)
+from captum_noisemask.lab.tasks.classifiers import PaperCNN
 
 
 def test_paper_cnn_structure() -> None:
@@ -32,18 +37,18 @@ def test_claim_scores_on_a_known_map() -> None:
     assert claim_scores(images, 1 - perfect)["stroke_contributing"] == 0.0
 
 
-def test_pick_digits_takes_one_class_after_another(tmp_path: Path) -> None:
+def test_pick_examples_takes_one_class_after_another(tmp_path: Path) -> None:
     from captum_noisemask import LabelledImages
 
     labels = torch.tensor([3, 3, 1, 0, 1, 2])
-    chosen = pick_digits(LabelledImages(torch.zeros(6, 1, 2, 2), labels), 5)
+    chosen = pick_examples(LabelledImages(torch.zeros(6, 1, 2, 2), labels), 5)
     assert chosen.labels.tolist() == [0, 1, 2, 3, 1]
 
 
 def test_reproduce_end_to_end(tmp_path: Path) -> None:
     config = ReproduceConfig(
         out=tmp_path / "figs",
-        n_digits=2,
+        n_images=2,
         show_progress=False,
         training=TINY_TRAINING,
         cache=tmp_path / "cache",
@@ -96,7 +101,7 @@ def test_training_can_be_capped() -> None:
     import torch
 
     from captum_noisemask import LabelledImages
-    from captum_noisemask.mnist.training import TrainingConfig, _cache_key, train
+    from captum_noisemask.lab.tasks.training import TrainingConfig, _cache_key, train
 
     digits = LabelledImages(torch.rand(40, 1, 28, 28), torch.arange(40) % 10)
     capped = TrainingConfig(epochs=1, max_examples=8)

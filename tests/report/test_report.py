@@ -16,9 +16,9 @@ from PIL import Image
 from support import make_tiny_cnn
 
 from captum_noisemask import LabelledImages, NoiseMaskAttribution
-from captum_noisemask.cli import main
 from captum_noisemask.dataset_runs.runner import attribute_dataset, load_results
-from captum_noisemask.mnist.figures import save_maps
+from captum_noisemask.lab.cli import main
+from captum_noisemask.lab.figures.maps import save_maps
 from captum_noisemask.report import write_report
 from captum_noisemask.report._tiles import (
     MAX_TILE,

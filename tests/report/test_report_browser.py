@@ -209,7 +209,7 @@ def test_comparison_page_loads_every_picture(driver: Any, tmp_path: Path):
 
     import torch
 
-    from captum_noisemask.mnist.figures import save_maps
+    from captum_noisemask.lab.figures.maps import save_maps
 
     save_maps(
         tmp_path / "maps.npz",

@@ -1,0 +1,94 @@
+"""Right way up on BatchNorm networks? Mask rules and tolerances on Fashion-MNIST and MNIST.
+
+    captum-noisemask bench-bn-picture --task fashion-resnet --images 16
+    captum-noisemask bench-bn-picture --task mnist --images 16
+
+Per setting: the far background's non-contributing share (0-valued pixels at least 2 pixels
+from the object), the object's contributing share (pixels > 0.5), the zero-removal MoRF area
+of the map and of a random map, and seconds per image. Writes ``<task>.json`` to
+``benchmarks/results/bn_picture`` (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+import torch
+
+from ..._utils.machine import machine_description
+from ...attribution import NoiseMaskAttribution
+from ...evaluation import deletion_curve
+from ..command import Command
+from .trained_models import add_model_options, merge_into, object_regions, prepare_model
+
+__all__ = ["COMMAND", "SETTINGS"]
+
+#: The rows: a mask rule and a tolerance each.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "paper rule, tolerance 1.0": {"mask_rule": "paper", "tolerance": 1.0},
+    "paper rule, response 0.4": {"mask_rule": "paper", "response_tolerance": 0.4},
+    "reference rule, tolerance 1.0": {"mask_rule": "reference", "tolerance": 1.0},
+    "reference rule, response 0.4": {"mask_rule": "reference", "response_tolerance": 0.4},
+    "reference rule, response 0.3": {"mask_rule": "reference", "response_tolerance": 0.3},
+    "reference rule, response 0.4, guarantee 0.95": {
+        "mask_rule": "reference",
+        "response_tolerance": 0.4,
+        "guarantee": 0.95,
+    },
+}
+
+
+def morf(
+    model: torch.nn.Module, images: torch.Tensor, maps: torch.Tensor, target: torch.Tensor
+) -> float:
+    return float(deletion_curve(model, images, maps, target, "morf", "baseline").area().mean())
+
+
+def _options(command: argparse.ArgumentParser) -> None:
+    add_model_options(command, "fashion-resnet", 16, "benchmarks/results/bn_picture")
+
+
+def _run(args: argparse.Namespace) -> None:
+    setup = prepare_model(args.task)
+    model = setup.trained.model
+    images, labels = setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
+    objects, far = object_regions(images)
+    random_maps = torch.rand(images.shape, generator=torch.Generator().manual_seed(0))
+    rows: dict[str, Any] = {"random map": {"morf_zero": morf(model, images, random_maps, labels)}}
+    explainer = NoiseMaskAttribution(model)
+    for name, settings in SETTINGS.items():
+        if args.only and name not in args.only:
+            continue
+        started = time.perf_counter()
+        maps = explainer.attribute(images, target=labels, seed=0, **settings)
+        seconds = (time.perf_counter() - started) / len(images)
+        rows[name] = {
+            "far_background_non_contributing": float((maps[far] < 0.5).double().mean()),
+            "object_contributing": float((maps[objects] > 0.5).double().mean()),
+            "morf_zero": morf(model, images, maps, labels),
+            "seconds_per_image": seconds,
+        }
+        print(
+            f"{name:48s}", json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True
+        )
+    print("random map", rows["random map"])
+    about = {
+        "task": args.task,
+        "images": args.images,
+        "accuracy": setup.trained.accuracy,
+        "machine": machine_description(),
+        "command": f"captum-noisemask bench-bn-picture --task {args.task} --images {args.images}",
+    }
+    merge_into(args.out / f"{args.task}.json", rows, about)
+
+
+COMMAND = Command(
+    "bench-bn-picture",
+    "mask rules and tolerances on BatchNorm networks: is the map the right way up "
+    "(background non-contributing, object contributing)?",
+    _options,
+    _run,
+)
