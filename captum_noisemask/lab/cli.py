@@ -9,10 +9,13 @@ from .benchmarks import BENCHMARKS
 from .command import Command
 from .dataset_commands import EXPLAIN_DATASET, REPORT
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["build_parser", "commands", "main"]
 
-#: Every subcommand: the benchmarks, then the commands over the library's dataset runner.
-COMMANDS: list[Command] = [*BENCHMARKS, EXPLAIN_DATASET, REPORT]
+
+def commands() -> list[Command]:
+    """Every subcommand: the registered benchmarks, then the commands over the library's
+    dataset runner and report."""
+    return [*BENCHMARKS, EXPLAIN_DATASET, REPORT]
 
 
 class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
@@ -31,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Non-contributing pixels (Ikeno, Hara & Washio) as a Captum attribution.",
     )
     subcommands = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
+    for command in commands():
         sub = subcommands.add_parser(
             command.name, help=command.summary, formatter_class=_HelpWithDefaults
         )

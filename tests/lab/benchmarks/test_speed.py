@@ -45,7 +45,7 @@ def test_preset_agreement_scores_against_the_reference_and_between_seeds(
 ) -> None:
     from captum_noisemask import FAST, NoiseMaskAttribution
     from captum_noisemask.lab.benchmarks.speed import preset_agreement
-    from captum_noisemask.lab.tasks import TASKS, PreparedTask
+    from captum_noisemask.lab.tasks import PreparedTask
 
     setup = tiny_setup()
     assert isinstance(setup, PreparedTask)
