@@ -54,6 +54,7 @@ def _dedent(block: str) -> str:
         "docs/method.rst",
         "docs/captum.rst",
         "docs/datasets.rst",
+        "docs/extending.rst",
     ],
     ids=str,
 )
