@@ -37,7 +37,7 @@ ALLOWED = {
     "lab": {"lab"},
     "lab.paths": {"lab.paths"},
     "lab.architectures": {"lab.architectures"},
-    "lab.tasks": LIBRARY | {"lab.architectures", "lab.tasks"},
+    "lab.tasks": LIBRARY | {"lab.paths", "lab.architectures", "lab.tasks"},
     "lab.methods": LIBRARY | {"lab.methods"},
     # A metric's inputs name the comparison's config for type checking only.
     "lab.metrics": LIBRARY | {"lab.methods", "lab.metrics", "lab.benchmarks"},

@@ -429,21 +429,20 @@ def _options(command: argparse.ArgumentParser) -> None:
         "--paper-maps",
         type=Path,
         help="paper-preset maps to score beside the fast preset "
-        f"(default: {PAPER_MAPS} when run from a checkout)",
+        f"(default: the task's, {PAPER_MAPS} for MNIST, when run from a checkout)",
     )
 
 
 def _run(args: argparse.Namespace) -> None:
-    training = training_of(args)
+    task, training = task_of(args), training_of(args)
     paper_maps = args.paper_maps
-    paper_setting = (
-        args.dataset == "mnist" and args.data_dir is None and training.architecture == "paper-cnn"
-    )
-    if paper_maps is None and paper_setting and PAPER_MAPS.exists():
-        paper_maps = PAPER_MAPS
+    # The task's committed maps were made with its default classifier on its own data.
+    own_model = args.data_dir is None and training == task.training
+    if paper_maps is None and own_model and task.paper_maps and task.paper_maps.exists():
+        paper_maps = task.paper_maps
     config = CompareConfig(
         out=args.out,
-        task=task_of(args),
+        task=task,
         training=training,
         preset=args.preset,
         seed=args.seed,

@@ -38,6 +38,9 @@ class Task:
                     files are installed when no directory is given (raises
                     :class:`~captum_noisemask.lab.tasks.idx.IDXError` saying
                     how to install them). Default: None
+        paper_maps (Path, optional): Committed paper-preset maps of the
+                    default classifier on the built-in data, which ``compare``
+                    scores beside the fast preset when they exist. Default: None
     """
 
     name: str
@@ -47,6 +50,7 @@ class Task:
     builtin: Callable[[], tuple[LabelledImages, LabelledImages]] | None = None
     builtin_source: str = ""
     find_files: Callable[[], Path] | None = None
+    paper_maps: Path | None = None
 
     def locate(self, data_dir: str | Path | None = None) -> Path | None:
         """The IDX directory read for ``data_dir`` (None: the built-in data)."""

