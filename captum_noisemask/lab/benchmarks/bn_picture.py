@@ -18,11 +18,10 @@ from typing import Any
 
 import torch
 
-from ..._utils.machine import machine_description
 from ...attribution import NoiseMaskAttribution
 from ...evaluation import deletion_curve
 from ..command import Command
-from .trained_models import add_model_options, merge_into, object_regions, prepare_model
+from .trained_models import add_model_options, held_out, object_regions, write_rows
 
 __all__ = ["COMMAND", "SETTINGS"]
 
@@ -52,9 +51,8 @@ def _options(command: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    setup = prepare_model(args.task)
+    setup, images, labels = held_out(args)
     model = setup.trained.model
-    images, labels = setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
     objects, far = object_regions(images)
     random_maps = torch.rand(images.shape, generator=torch.Generator().manual_seed(0))
     rows: dict[str, Any] = {"random map": {"morf_zero": morf(model, images, random_maps, labels)}}
@@ -75,14 +73,7 @@ def _run(args: argparse.Namespace) -> None:
             f"{name:48s}", json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True
         )
     print("random map", rows["random map"])
-    about = {
-        "task": args.task,
-        "images": args.images,
-        "accuracy": setup.trained.accuracy,
-        "machine": machine_description(),
-        "command": f"captum-noisemask bench-bn-picture --task {args.task} --images {args.images}",
-    }
-    merge_into(args.out / f"{args.task}.json", rows, about)
+    write_rows(args, "bench-bn-picture", setup, rows)
 
 
 COMMAND = Command(

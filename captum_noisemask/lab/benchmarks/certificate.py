@@ -17,11 +17,10 @@ import functools
 import json
 from typing import Any
 
-from ..._utils.machine import machine_description
 from ...attribution import NoiseMaskAttribution
 from ...evaluation import measure_cost
 from ..command import Command
-from .trained_models import add_model_options, merge_into, object_regions, prepare_model
+from .trained_models import add_model_options, held_out, object_regions, write_rows
 
 __all__ = ["COMMAND", "SETTINGS"]
 
@@ -45,9 +44,8 @@ def _options(command: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    setup = prepare_model(args.task)
+    setup, images, _ = held_out(args)
     model = setup.trained.model
-    images = setup.test_set.images[: args.images]
     strokes, far = object_regions(images)
     explainer = NoiseMaskAttribution(model)
     rows = {}
@@ -74,13 +72,7 @@ def _run(args: argparse.Namespace) -> None:
             "model_rows_per_digit": cost.evaluations_per_map,
         }
         print(name, json.dumps(rows[name]), flush=True)
-    about = {
-        "task": args.task,
-        "images": args.images,
-        "machine": machine_description(),
-        "command": f"captum-noisemask bench-certificate --task {args.task} --images {args.images}",
-    }
-    merge_into(args.out / f"{args.task}.json", rows, about)
+    write_rows(args, "bench-certificate", setup, rows)
 
 
 COMMAND = Command(

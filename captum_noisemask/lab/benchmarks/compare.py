@@ -59,7 +59,7 @@ class CompareConfig:
 
     Args:
         out (Path): Output directory.
-        n_digits (int, optional): Held-out digits for the pixel-flipping,
+        n_images (int, optional): Held-out images for the pixel-flipping,
                     infidelity and cost metrics. Default: 200
         chunk_size (int, optional): Digits per ``attribute`` call, for every
                     method alike. Default: 16
@@ -87,7 +87,7 @@ class CompareConfig:
     """
 
     out: Path
-    n_digits: int = 200
+    n_images: int = 200
     chunk_size: int = 16
     n_sensitivity: int = 32
     sensitivity_samples: int = 5
@@ -117,12 +117,12 @@ class CompareConfig:
 
             >>> from pathlib import Path
             >>> config = CompareConfig(Path("out")).with_images(40)
-            >>> config.n_digits, config.n_sensitivity, config.n_randomisation
+            >>> config.n_images, config.n_sensitivity, config.n_randomisation
             (40, 32, 40)
         """
         return replace(
             self,
-            n_digits=n,
+            n_images=n,
             n_sensitivity=min(self.n_sensitivity, n),
             n_randomisation=min(self.n_randomisation, n),
             n_localisation=min(self.n_localisation, n),
@@ -133,7 +133,7 @@ class CompareConfig:
         return replace(
             self,
             preset="coarse",
-            n_digits=12,
+            n_images=12,
             n_sensitivity=3,
             sensitivity_samples=2,
             n_randomisation=3,
@@ -156,7 +156,7 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     )
     model = setup.trained.model
     say(f"model: held-out accuracy {setup.trained.accuracy:.2%}")
-    digits = setup.test_set.subset(slice(0, config.n_digits))
+    digits = setup.test_set.subset(slice(0, config.n_images))
     methods = _methods(model, config)
     results: dict[str, Any] = {
         "config": _config_record(config),
@@ -411,14 +411,14 @@ def _write(results: dict[str, Any], out: Path) -> None:
 def _options(command: argparse.ArgumentParser) -> None:
     add_task_options(
         command,
-        digits=200,
-        digits_help="held-out images to evaluate (also the most any metric uses: "
+        images=200,
+        images_help="held-out images to evaluate (also the most any metric uses: "
         "max-sensitivity takes 32, randomisation 50, localisation 200)",
     )
     command.add_argument(
         "--quick",
         action="store_true",
-        help="tiny sizes and NoiseMask's coarse preset, overriding --digits and --preset "
+        help="tiny sizes and NoiseMask's coarse preset, overriding --images and --preset "
         "(a smoke test, under a minute)",
     )
     command.add_argument(
@@ -451,7 +451,7 @@ def _run(args: argparse.Namespace) -> None:
         paper_maps=paper_maps,
         show_progress=not args.no_progress,
     )
-    compare(config.quick() if args.quick else config.with_images(args.digits))
+    compare(config.quick() if args.quick else config.with_images(args.images))
     if args.report:
         write_report_of(args.out)
 

@@ -116,7 +116,7 @@ def markdown_report(results: dict[str, Any]) -> str:
         f"{results['held_out_accuracy']:.2%}; run took {results['seconds']:.0f} s; "
         f"NoiseMask preset: {_preset_name(config['preset'])}.",
         "",
-        f"{config['n_digits']} held-out images for pixel flipping, infidelity and cost; "
+        f"{config['n_images']} held-out images for pixel flipping, infidelity and cost; "
         f"{config['n_sensitivity']} for max-sensitivity; {config['n_randomisation']} for the "
         f"randomisation check; {config['n_localisation']} for localisation. A cell reads the "
         "mean ± the half-width of its 95% confidence interval over images. Rank correlations "

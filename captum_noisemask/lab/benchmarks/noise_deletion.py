@@ -21,11 +21,10 @@ import time
 
 import torch
 
-from ..._utils.machine import machine_description
 from ...evaluation import format_summary, noise_deletion_curve, summarise
 from ..command import Command
 from ..methods import noisemask_methods, running_methods, standard_methods
-from .trained_models import add_model_options, merge_into, prepare_model
+from .trained_models import add_model_options, held_out, write_rows
 
 __all__ = ["COMMAND"]
 
@@ -35,9 +34,8 @@ def _options(command: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    setup = prepare_model(args.task)
+    setup, images, labels = held_out(args)
     model = setup.trained.model
-    images, labels = setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
     rows: dict[str, dict] = {}
     with running_methods(constant_maps_expected=True):
         methods = standard_methods(model, include_random=True, include_graded=True)
@@ -61,15 +59,7 @@ def _run(args: argparse.Namespace) -> None:
                 f"  certified {format_summary(rows[method.name]['certified_fraction'])}",
                 flush=True,
             )
-    about = {
-        "task": args.task,
-        "images": args.images,
-        "accuracy": setup.trained.accuracy,
-        "machine": machine_description(),
-        "command": "captum-noisemask bench-noise-deletion "
-        f"--task {args.task} --images {args.images}",
-    }
-    rows = merge_into(args.out / f"{args.task}.json", rows, about)
+    rows = write_rows(args, "bench-noise-deletion", setup, rows)
     with (args.out / f"{args.task}.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["method", "noise deletion ↑", "certified fraction ↑"])

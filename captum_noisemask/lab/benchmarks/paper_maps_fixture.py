@@ -30,7 +30,7 @@ __all__ = ["COMMAND"]
 
 
 def _options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--digits", type=int, default=8, help="first N held-out digits")
+    parser.add_argument("--images", type=int, default=8, help="first N held-out digits")
     parser.add_argument("--seed", type=int, default=0, help="noise seed")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
     parser.add_argument(
@@ -45,7 +45,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> None:
     setup = prepare(TASKS["mnist"])
     model = setup.trained.model.to(args.device)
-    images = setup.test_set.images[: args.digits].to(args.device)
+    images = setup.test_set.images[: args.images].to(args.device)
     explainer = NoiseMaskAttribution(model)
     start = time.perf_counter()
     maps = explainer.attribute(
@@ -63,8 +63,8 @@ def _run(args: argparse.Namespace) -> None:
     np.savez_compressed(
         args.out,
         maps=maps[:, 0].cpu().numpy().astype(np.float32),
-        test_indices=np.arange(args.digits),
-        labels=setup.test_set.labels[: args.digits].numpy(),
+        test_indices=np.arange(args.images),
+        labels=setup.test_set.labels[: args.images].numpy(),
         seed=args.seed,
         model_digest=setup.state_digest(),
         device=f"{args.device} ({device_name(args.device)})",
@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace) -> None:
         seconds=elapsed,
     )
     where = device_name(args.device)
-    print(f"{args.digits} digits, paper preset, {elapsed:.1f} s on {where} -> {args.out}")
+    print(f"{args.images} digits, paper preset, {elapsed:.1f} s on {where} -> {args.out}")
 
 
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -196,7 +196,7 @@ def _markdown(summary: dict) -> str:
 
 
 def _options(command: argparse.ArgumentParser) -> None:
-    add_task_options(command, digits=8, digits_help="how many held-out digits to explain")
+    add_task_options(command, images=8, images_help="how many held-out images to explain")
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace) -> None:
             training=training_of(args),
             preset=args.preset,
             data_dir=args.data_dir,
-            n_images=args.digits,
+            n_images=args.images,
             seed=args.seed,
             show_progress=not args.no_progress,
         )

@@ -12,11 +12,20 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from ..._utils.machine import machine_description
 from ..tasks import PreparedTask, Task, prepare
 from ..tasks.mnist import FASHION_MNIST, MNIST
 from ..tasks.training import TrainingConfig
 
-__all__ = ["TRAINED_MODELS", "add_model_options", "merge_into", "object_regions", "prepare_model"]
+__all__ = [
+    "TRAINED_MODELS",
+    "add_model_options",
+    "held_out",
+    "merge_into",
+    "object_regions",
+    "prepare_model",
+    "write_rows",
+]
 
 #: Fashion-MNIST's BatchNorm classifiers: 5 epochs over the first 10,000 training images.
 _FASHION_BN = replace(FASHION_MNIST.training, epochs=5, max_examples=10_000)
@@ -33,6 +42,27 @@ def prepare_model(name: str) -> PreparedTask:
     """The trained classifier and held-out images of one of :data:`TRAINED_MODELS`."""
     task, training = TRAINED_MODELS[name]
     return prepare(task, training=training)
+
+
+def held_out(args: argparse.Namespace) -> tuple[PreparedTask, torch.Tensor, torch.Tensor]:
+    """The ``--task``'s trained classifier and its first ``--images`` held-out images, labels."""
+    setup = prepare_model(args.task)
+    return setup, setup.test_set.images[: args.images], setup.test_set.labels[: args.images]
+
+
+def write_rows(
+    args: argparse.Namespace, command: str, setup: PreparedTask, rows: dict[str, Any]
+) -> dict[str, Any]:
+    """Merges ``rows`` into ``--out/<task>.json`` with what made them (the command, the
+    images, the classifier's accuracy, the machine); returns what the file holds."""
+    about = {
+        "task": args.task,
+        "images": args.images,
+        "accuracy": setup.trained.accuracy,
+        "machine": machine_description(),
+        "command": f"captum-noisemask {command} --task {args.task} --images {args.images}",
+    }
+    return merge_into(args.out / f"{args.task}.json", rows, about)
 
 
 def add_model_options(

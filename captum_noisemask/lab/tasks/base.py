@@ -28,6 +28,7 @@ class Task:
         name (str): The task's name in :data:`~captum_noisemask.lab.tasks.TASKS`
                     (``--dataset``).
         title (str): The name in prose, e.g. "Fashion-MNIST".
+        summary (str): The task in one line, for ``--dataset``'s help.
         class_names (tuple[str, ...]): Each label's name.
         training (TrainingConfig): The default classifier and how it is trained.
         builtin (Callable, optional): ``() -> (train_set, test_set)``, the data
@@ -45,6 +46,7 @@ class Task:
 
     name: str
     title: str
+    summary: str
     class_names: tuple[str, ...]
     training: TrainingConfig
     builtin: Callable[[], tuple[LabelledImages, LabelledImages]] | None = None

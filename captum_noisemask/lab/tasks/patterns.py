@@ -242,6 +242,7 @@ def pattern_task(
     return Task(
         name="patterns",
         title=f"Pattern task ({size}x{size})",
+        summary=f"generated {size}x{size} images of a class pattern among distractor shapes",
         class_names=PATTERN_CLASSES,
         training=replace(PATTERN_TRAINING, seed=seed, epochs=epochs),
         builtin=split,

@@ -45,7 +45,7 @@ def _quick_compare(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     ).quick()
     # Smaller than --quick, for the fast tier: fewer digits, a 20-step NoiseMask.
     config = dataclasses.replace(
-        config, n_digits=8, n_localisation=8, curve_steps=4, preset=SHORT_FAST
+        config, n_images=8, n_localisation=8, curve_steps=4, preset=SHORT_FAST
     )
     return config.out, compare(config, log=False)
 
@@ -80,7 +80,7 @@ def test_compare_writes_every_file(quick_results: tuple[Path, dict]) -> None:
 def test_quick_runs_the_coarse_preset_on_few_images() -> None:
     quick = CompareConfig(Path("out"), preset="faithful").quick()
     assert quick.preset == "coarse"
-    assert quick.n_digits <= 12 and quick.n_randomisation <= 3
+    assert quick.n_images <= 12 and quick.n_randomisation <= 3
 
 
 def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]) -> None:
@@ -152,8 +152,8 @@ def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
 
 def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        cli.main(["compare", "--out", str(tmp_path), "--digits", "0"])
-    assert "--digits" in capsys.readouterr().err
+        cli.main(["compare", "--out", str(tmp_path), "--images", "0"])
+    assert "--images" in capsys.readouterr().err
 
 
 @pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN

@@ -128,7 +128,7 @@ def test_cli_reproduce_fashion_with_the_resnet(
     fake_dpkg(monkeypatch, "\n".join(str(path) for path in sorted(data.iterdir())))
     out = tmp_path / "out"
     arguments = ["--out", str(out), "--dataset", "fashion-mnist", "--model", "resnet"]
-    options = ["--digits", "2", "--train-size", "12", "--epochs", "1", "--no-progress"]
+    options = ["--images", "2", "--train-size", "12", "--epochs", "1", "--no-progress"]
     assert cli.main(["reproduce", *arguments, *options]) == 0
     assert "training resnet on 12 images x 1 epochs" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
@@ -154,7 +154,7 @@ def test_compare_scores_every_method_on_the_resnet(tmp_path: Path) -> None:
         show_progress=False,
     ).quick()
     short = FAST.replace(n_steps=10).with_lr(0.2)
-    config = dataclasses.replace(config, n_digits=4, n_localisation=4, curve_steps=3, preset=short)
+    config = dataclasses.replace(config, n_images=4, n_localisation=4, curve_steps=3, preset=short)
     results = compare(config, log=False)
     metrics = results["metrics"]
     assert {"NoiseMask", "NoiseMask (graded)", "DeepLift", "Random"} <= set(metrics)

@@ -83,7 +83,7 @@ def test_cli_reproduce_from_idx_dir(
             str(tmp_path / "o"),
             "--data-dir",
             str(data),
-            "--digits",
+            "--images",
             "1",
             "--train-size",
             "12",
