@@ -1,4 +1,5 @@
-"""One evaluation loop over ``captum.attr.Attribution`` objects, NoiseMask among them."""
+"""The lab's method line-up: Captum's methods and every NoiseMask variant
+(:data:`NOISEMASK_VARIANTS`, listed once), as :class:`Method` rows one evaluation loop runs."""
 
 from __future__ import annotations
 

@@ -294,6 +294,8 @@ def _comparison_page(run_dir: Path, folder: Path) -> str:
     config = summary.get("config", {})
     rows: list[tuple[str, object]] = [
         ("machine", summary.get("machine", "not recorded")),
+        ("data", summary.get("data", "not recorded")),
+        ("model", summary.get("model", "not recorded")),
         ("held-out accuracy", f"{summary.get('held_out_accuracy', float('nan')):.2%}"),
         ("NoiseMask preset", summary.get("preset", config.get("preset", "not recorded"))),
     ]

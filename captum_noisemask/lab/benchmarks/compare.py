@@ -161,6 +161,8 @@ def compare(config: CompareConfig, log: bool = True) -> dict[str, Any]:
     results: dict[str, Any] = {
         "config": _config_record(config),
         "machine": machine_description(),
+        "data": setup.source,
+        "model": f"{config.trained_with.architecture} ({type(model).__name__})",
         "held_out_accuracy": setup.trained.accuracy,
         "metrics": {},
         "curves": {},

