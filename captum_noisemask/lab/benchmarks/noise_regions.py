@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..._utils.machine import device_name
+from ..._utils.machine import machine_description
 from ..._utils.typing import Thresholds
 from ...core.mask_units import MaskUnits, resolve_thresholds
 from ...evaluation.localisation import box_masks
@@ -158,7 +158,7 @@ def _run(args: argparse.Namespace) -> None:
         explained.model, explained.images, explained.labels, explained.boxes, n_draws=args.draws
     )
     record = {
-        "machine": f"{device_name()}, torch {torch.__version__}",
+        "machine": machine_description(),
         "size": 64,
         "images": len(explained.images),
         "draws": args.draws,
