@@ -18,24 +18,27 @@ from captum_noisemask.lab.benchmarks.trained_models import object_regions
 @pytest.mark.parametrize(
     ("command", "rows", "key"),
     [
-        (
+        # The fast tier runs the cheapest; the two that learn NoiseMask maps are slow.
+        ("bench-noise-deletion", ["Saliency", "Random"], "noise_deletion"),
+        pytest.param(
             "bench-bn-picture",
             ["paper rule, tolerance 1.0", "reference rule, tolerance 1.0"],
             "object_contributing",
+            marks=pytest.mark.slow,
         ),
-        (
+        pytest.param(
             "bench-certificate",
             ["default (reference rule, response 0.4)", "paper's problem (paper rule, 1.0 logit)"],
             "masked_bound_met",
+            marks=pytest.mark.slow,
         ),
-        ("bench-noise-deletion", ["Saliency", "Random"], "noise_deletion"),
     ],
 )
 def test_a_trained_model_benchmark_writes_and_merges_its_rows(
     tmp_path: Path, command: str, rows: list[str], key: str
 ) -> None:
     for row in rows:  # one row per run: the second run keeps the first's
-        arguments = [command, "--task", "mnist", "--images", "2", "--only", row]
+        arguments = [command, "--task", "mnist", "--images", "1", "--only", row]
         assert cli.main([*arguments, "--out", str(tmp_path)]) == 0
     written = json.loads((tmp_path / "mnist.json").read_text())
     assert all(key in written[row] for row in rows)
