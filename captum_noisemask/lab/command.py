@@ -23,6 +23,7 @@ __all__ = [
     "Command",
     "add_task_options",
     "check_out",
+    "check_out_file",
     "check_task_options",
     "task_of",
     "training_of",
@@ -36,6 +37,13 @@ Check = Callable[[argparse.ArgumentParser, argparse.Namespace], None]
 def check_out(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """The default check: ``--out`` (a directory) can be created and written."""
     problem = unwritable(args.out)
+    if problem:
+        parser.error(f"--out {args.out}: {problem}")
+
+
+def check_out_file(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """For a command whose ``--out`` is a file: its directory can be created and written."""
+    problem = unwritable(args.out.parent)
     if problem:
         parser.error(f"--out {args.out}: {problem}")
 

@@ -142,3 +142,24 @@ def test_prepare_caches_the_pattern_task_and_keeps_its_boxes(tmp_path: Path) -> 
     held_out = pattern_split(32, 96, 20, seed=1)[1]
     assert torch.equal(first.test_set.images, held_out.data.images)  # the boxes' images
     assert task.source() == first.source and "32x32" in first.source
+
+
+def test_a_registered_classifier_trains_and_is_announced_without_a_guess(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One line in CLASSIFIERS: it trains; with no measured speed the message makes no estimate."""
+    monkeypatch.setitem(
+        CLASSIFIERS,
+        "linear",
+        lambda size, n: nn.Sequential(nn.Flatten(), nn.Linear(size[0] * size[1], n)),
+    )
+    task = pattern_task(32, n_train=40, n_held_out=8, seed=2, epochs=1)
+    said: list[str] = []
+    config = dataclasses.replace(task.training, architecture="linear")
+    ready = prepare(task, training=config, cache=tmp_path, say=said.append)
+    assert said == [
+        "training linear on 40 images x 1 epochs = 40 image passes; "
+        "the weights are cached for later runs"
+    ]
+    assert ready.trained.model(ready.test_set.images).shape == (8, 4)
+    assert len(list(tmp_path.glob("linear_*.pt"))) == 1

@@ -22,7 +22,7 @@ import torch
 
 from ..._utils.machine import device_name
 from ...attribution import NoiseMaskAttribution
-from ..command import Command, check_out
+from ..command import Command, check_out_file
 from ..paths import PAPER_MAPS
 from ..tasks import TASKS, prepare
 
@@ -75,15 +75,11 @@ def _run(args: argparse.Namespace) -> None:
     print(f"{args.images} digits, paper preset, {elapsed:.1f} s on {where} -> {args.out}")
 
 
-def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    check_out(parser, argparse.Namespace(out=args.out.parent))
-
-
 COMMAND = Command(
     "make-paper-maps",
     "compute the paper-preset reference maps bench-speed and compare score against "
     "(minutes on a GPU, hours on a CPU)",
     _options,
     _run,
-    _check,
+    check_out_file,
 )

@@ -49,7 +49,7 @@ from ...evaluation.cost import measure_cost
 from ...feature_masks import grid_feature_mask
 from ...presets import COARSE, FAITHFUL, FAST, PAPER, Preset
 from ..architectures import build
-from ..command import Command, check_out
+from ..command import Command, check_out_file
 from ..paths import PAPER_MAPS
 from ..tasks import TASKS, PreparedTask, prepare
 from ..tasks.classifiers import PaperCNN
@@ -629,14 +629,10 @@ def _options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    check_out(parser, argparse.Namespace(out=args.out.parent))
-
-
 COMMAND = Command(
     "bench-speed",
     "time the fast and paper presets against Occlusion and Saliency; write JSON",
     _options,
     lambda args: run(args.sections, args.device, args.out, args.reference, args.paper_batch),
-    _check,
+    check_out_file,
 )

@@ -134,13 +134,19 @@ def prepare(
         0.976
     """
     config = task.training if training is None else training
-    train_set, test_set = task.load(data_dir)
+    directory = task.locate(data_dir)  # found once: loading and the source read the same files
+    train_set, test_set = task.load(directory)
     if say is not None and not cached_weights_path(train_set, config, cache).exists():
-        minutes = config.n_passes(len(train_set)) / PASSES_PER_SECOND[config.architecture] / 60
-        say(
-            f"training {config.architecture} on {config.describe(len(train_set))} "
-            f"(about {minutes:.1f} min on an idle 2-core CPU); "
-            "the weights are cached for later runs"
-        )
+        job = f"{config.architecture} on {config.describe(len(train_set))}"
+        estimate = _estimate(config, len(train_set))
+        say(f"training {job}{estimate}; the weights are cached for later runs")
     trained = load_or_train(train_set, test_set, config, show_progress, cache)
-    return PreparedTask(task, trained, train_set, test_set, task.source(data_dir))
+    return PreparedTask(task, trained, train_set, test_set, task.source(directory))
+
+
+def _estimate(config: TrainingConfig, n_available: int) -> str:
+    """`` (about N min on an idle 2-core CPU)`` for a classifier whose speed was measured."""
+    speed = PASSES_PER_SECOND.get(config.architecture)
+    if speed is None:  # a classifier added without a measured speed: no guess
+        return ""
+    return f" (about {config.n_passes(n_available) / speed / 60:.1f} min on an idle 2-core CPU)"
