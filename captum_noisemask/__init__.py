@@ -3,6 +3,7 @@
 from .attribution import DegenerateMapWarning, GuaranteeWarning, NoiseMaskAttribution
 from .certificate import Certificate, NetworkCertificate
 from .core.mask_units import MaskReport, SiteReport
+from .core.problem import NoiseMaskProblem
 from .feature_masks import grid_feature_mask
 from .labelled import LabelledImages
 from .presets import COARSE, FAITHFUL, FAST, PAPER, PRESETS, Preset
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NoiseMaskAttribution",
+    "NoiseMaskProblem",
     "DegenerateMapWarning",
     "GuaranteeWarning",
     "Certificate",

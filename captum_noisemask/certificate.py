@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from .core.levels import PerPosition
-from .core.problem import PreparedProblem
+from .core.problem import CleanPass
 from .core.statistics import clopper_pearson_lower
 
 __all__ = ["Certificate", "NetworkCertificate", "measure_certificate"]
@@ -84,12 +84,12 @@ class Certificate:
 
 
 def measure_certificate(
-    problem: PreparedProblem, levels: tuple[Tensor, ...], n_draws: int, confidence: float
+    clean_pass: CleanPass, levels: tuple[Tensor, ...], n_draws: int, confidence: float
 ) -> Certificate:
     """The certificate of noise levels ``w`` (one map per input, shaped like it).
 
     Args:
-        problem (PreparedProblem): The explained problem on the maps' inputs.
+        clean_pass (CleanPass): The explained problem's clean pass on the maps' inputs.
         levels (tuple[Tensor, ...]): Noise levels in [0, 1], shaped like the inputs.
         n_draws (int): Independent draws per example and measurement.
         confidence (float): Of the lower bounds.
@@ -98,10 +98,10 @@ def measure_certificate(
         *Certificate*.
     """
     layout = PerPosition([tuple(w.shape) for w in levels])
-    masked = _network_certificate(problem, layout, levels, n_draws, confidence, masked=True)
-    plain = _network_certificate(problem, layout, levels, n_draws, confidence, masked=False)
+    masked = _network_certificate(clean_pass, layout, levels, n_draws, confidence, masked=True)
+    plain = _network_certificate(clean_pass, layout, levels, n_draws, confidence, masked=False)
     contributing = tuple((w < 0.5).to(w.dtype) for w in levels)
-    outcomes = problem.network(layout, n_draws, masked=False, forward_only=True).outcomes(
+    outcomes = clean_pass.network(layout, n_draws, masked=False, forward_only=True).outcomes(
         contributing
     )
     necessity = 1.0 - outcomes.within.to(torch.float64).mean(0)
@@ -109,14 +109,16 @@ def measure_certificate(
 
 
 def _network_certificate(
-    problem: PreparedProblem,
+    clean_pass: CleanPass,
     layout: PerPosition,
     levels: tuple[Tensor, ...],
     n_draws: int,
     confidence: float,
     masked: bool,
 ) -> NetworkCertificate:
-    outcomes = problem.network(layout, n_draws, masked=masked, forward_only=True).outcomes(levels)
+    outcomes = clean_pass.network(layout, n_draws, masked=masked, forward_only=True).outcomes(
+        levels
+    )
     successes = outcomes.within.sum(0)
     return NetworkCertificate(
         within=successes.to(torch.float64) / n_draws,

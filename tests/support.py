@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from captum_noisemask import LabelledImages
+from captum_noisemask import FAST, LabelledImages, Preset
 from captum_noisemask.lab.tasks import TASKS, PreparedTask
 from captum_noisemask.lab.tasks.classifiers import PaperCNN
 from captum_noisemask.lab.tasks.training import TrainedModel, TrainingConfig
@@ -148,3 +148,9 @@ def same_state(before: tuple, after: tuple) -> bool:
         return a == b
 
     return equal(before, after)
+
+
+def steps(n_steps: int, **fields: object) -> Preset:
+    """The fast schedule shortened to ``n_steps`` (and any other fields changed): tests run
+    the default schedule's code path on a budget."""
+    return FAST.replace(n_steps=n_steps, **fields)

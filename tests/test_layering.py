@@ -13,8 +13,9 @@ import captum_noisemask
 
 PACKAGE = Path(captum_noisemask.__file__).resolve().parent
 
-#: The library's layers, bottom up.
-LIBRARY = {"_utils", "method", "evaluation", "dataset_runs", "report"}
+#: The library's layers, bottom up: the method's building blocks (``core``) below the method
+#: (the explainer, its presets and certificate), which nothing in ``core`` may import.
+LIBRARY = {"_utils", "core", "method", "evaluation", "dataset_runs", "report"}
 
 #: The lab's layers below its commands: whatever a benchmark may import.
 LAB_BELOW_COMMANDS = {
@@ -30,10 +31,11 @@ LAB_BELOW_COMMANDS = {
 #: Layer -> the layers it may import (itself included).
 ALLOWED = {
     "_utils": {"_utils"},
-    "method": {"_utils", "method"},
-    "evaluation": {"_utils", "method", "evaluation"},
-    "dataset_runs": {"_utils", "method", "dataset_runs"},
-    "report": {"_utils", "method", "dataset_runs", "report"},
+    "core": {"_utils", "core"},
+    "method": {"_utils", "core", "method"},
+    "evaluation": {"_utils", "core", "method", "evaluation"},
+    "dataset_runs": {"_utils", "core", "method", "dataset_runs"},
+    "report": {"_utils", "core", "method", "dataset_runs", "report"},
     "lab": {"lab"},
     "lab.paths": {"lab.paths"},
     "lab.architectures": {"lab.architectures"},
@@ -57,7 +59,9 @@ ALLOWED = {
 def layer_of(module: str) -> str:
     """The layer of a dotted module name inside the package."""
     parts = module.split(".")[1:]
-    method_modules = {"attribution", "certificate", "presets", "feature_masks", "labelled", "core"}
+    method_modules = {"attribution", "certificate", "presets", "feature_masks", "labelled"}
+    if parts and parts[0] == "core":
+        return "core"
     if not parts or parts[0] in method_modules:
         return "method"
     if parts[0] == "__main__":
@@ -139,6 +143,16 @@ def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     assert violations(root) == [
         "captum_noisemask.evaluation.roar -> captum_noisemask.lab.tasks.training"
     ]
+
+
+def test_the_check_catches_core_importing_the_method_above_it(tmp_path: Path) -> None:
+    root = tmp_path / "captum_noisemask"
+    (root / "core").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "presets.py").write_text("from .core.schedule import Preset\n")
+    (root / "core" / "schedule.py").write_text("")
+    (root / "core" / "problem.py").write_text("from ..presets import FAST\n")
+    assert violations(root) == ["captum_noisemask.core.problem -> captum_noisemask.presets"]
 
 
 def modules_loaded(before: str, statement: str) -> list[str]:

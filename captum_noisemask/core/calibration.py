@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from .levels import PerPosition
-from .problem import PreparedProblem
+from .problem import CleanPass
 from .statistics import clopper_pearson_lower
 
 __all__ = ["CALIBRATION_DRAWS", "BISECTION_STEPS", "Calibration", "calibrate_levels"]
@@ -49,12 +49,12 @@ class Calibration:
 
 
 def calibrate_levels(
-    problem: PreparedProblem, maps: tuple[Tensor, ...], guarantee: float, confidence: float
+    clean_pass: CleanPass, maps: tuple[Tensor, ...], guarantee: float, confidence: float
 ) -> Calibration:
     """Scales each example's levels down until the masked network's bound holds.
 
     Args:
-        problem (PreparedProblem): The explained problem.
+        clean_pass (CleanPass): The explained problem's clean pass.
         maps (tuple[Tensor, ...]): Learnt levels, ``(B, ...)`` per input.
         guarantee (float): The share of draws to certify, in (0, 1).
         confidence (float): Of the Clopper-Pearson bound.
@@ -64,8 +64,8 @@ def calibrate_levels(
     """
     target = 1.0 - (1.0 - guarantee) / 2
     layout = PerPosition([tuple(w.shape) for w in maps])
-    network = problem.network(layout, CALIBRATION_DRAWS, masked=True, forward_only=True)
-    batch = problem.batch_size
+    network = clean_pass.network(layout, CALIBRATION_DRAWS, masked=True, forward_only=True)
+    batch = clean_pass.batch_size
 
     def holds(factor: Tensor) -> Tensor:
         levels = tuple(w * factor.view(-1, *[1] * (w.dim() - 1)).to(w) for w in maps)
@@ -92,15 +92,15 @@ def calibrate_levels(
     # noise fails too on any model whose outputs move more with more noise, so the check (400
     # draws per example) runs only when some map holds as learnt.
     nowhere = torch.zeros(batch, dtype=torch.bool)
-    full = holds_full_noise(problem, target, confidence) if bool(at_map.any()) else nowhere
+    full = holds_full_noise(clean_pass, target, confidence) if bool(at_map.any()) else nowhere
     scaled = tuple(w * low.view(-1, *[1] * (w.dim() - 1)).to(w) for w in maps)
     return Calibration(scaled, low, feasible, full)
 
 
-def holds_full_noise(problem: PreparedProblem, target: float, confidence: float) -> Tensor:
+def holds_full_noise(clean_pass: CleanPass, target: float, confidence: float) -> Tensor:
     """Per example: full noise everywhere keeps the held outputs within the tolerance."""
-    network = problem.network(
-        problem.per_position(), CALIBRATION_DRAWS, masked=True, forward_only=True
+    network = clean_pass.network(
+        clean_pass.per_position(), CALIBRATION_DRAWS, masked=True, forward_only=True
     )
-    successes = network.outcomes(problem.full_noise()).within.sum(0)
+    successes = network.outcomes(clean_pass.full_noise()).within.sum(0)
     return clopper_pearson_lower(successes, CALIBRATION_DRAWS, confidence).cpu() >= target

@@ -56,6 +56,7 @@ __all__ = [
     "SiteReport",
     "MaskUnits",
     "resolve_thresholds",
+    "check_thresholds",
     "FIRST_LAYER_THRESHOLD",
     "LATER_LAYER_THRESHOLD",
 ]
@@ -140,17 +141,11 @@ def resolve_thresholds(
         TypeError: ``thresholds`` is not a mapping or a key is neither a
                     module nor a string.
     """
+    check_thresholds(thresholds)
     if thresholds is None:
         return None
-    if isinstance(thresholds, (int, float)) and not isinstance(thresholds, bool):
-        _check_threshold("thresholds", thresholds)
-        return float(thresholds)
     if not isinstance(thresholds, Mapping):
-        raise TypeError(
-            "thresholds must be None (the paper's automatic rule), a number (every site "
-            "at that threshold), {} (no masking) or a mapping from layer to threshold, "
-            f"got {type(thresholds).__name__}"
-        )
+        return float(thresholds)
     named = dict(model.named_modules()) if model is not None else {}
     resolved: dict[nn.Module, float] = {}
     for layer, threshold in thresholds.items():
@@ -164,16 +159,38 @@ def resolve_thresholds(
                 valid = ", ".join(repr(n) for n in named if n)
                 raise ValueError(f"unknown layer {layer!r}; valid names: {valid}")
             module = named[layer]
-        elif isinstance(layer, nn.Module):
-            module = layer
         else:
+            module = layer
+        resolved[module] = float(threshold)
+    return resolved
+
+
+def check_thresholds(thresholds: object) -> None:
+    """Checks what can be checked of ``thresholds`` without the model (types, values).
+
+    Raises:
+        ValueError: a threshold that is not a finite number >= 0.
+        TypeError: ``thresholds`` is not None, a number or a mapping, or a key
+                    is neither a module nor a string.
+    """
+    if thresholds is None:
+        return
+    if isinstance(thresholds, (int, float)) and not isinstance(thresholds, bool):
+        _check_threshold("thresholds", thresholds)
+        return
+    if not isinstance(thresholds, Mapping):
+        raise TypeError(
+            "thresholds must be None (the paper's automatic rule), a number (every site "
+            "at that threshold), {} (no masking) or a mapping from layer to threshold, "
+            f"got {type(thresholds).__name__}"
+        )
+    for layer, threshold in thresholds.items():
+        if not isinstance(layer, (str, nn.Module)):
             raise TypeError(
                 "thresholds keys must be nn.Module objects or their names from "
                 f"named_modules(), got {type(layer).__name__}"
             )
         _check_threshold(f"threshold of {layer!r}", threshold)
-        resolved[module] = float(threshold)
-    return resolved
 
 
 def _check_threshold(name: str, threshold: object) -> None:

@@ -17,15 +17,15 @@ import torch
 from torch import Tensor
 
 from .._utils.compat import progress
-from ..presets import Preset
 from .adam import ProjectedAdam
 from .levels import LevelLayout
 from .mask_units import MaskUnits
 from .noise import UniformNoise
 from .objective import OutputConstraint
+from .schedule import Preset
 
 __all__ = [
-    "NoisyForward",
+    "NoisyNetwork",
     "DrawOutcomes",
     "HingeEstimate",
     "NoiseLevels",
@@ -40,8 +40,8 @@ CONTINUATION_STEPS = 1 / 3
 
 
 @dataclass
-class NoisyForward:
-    r"""Evaluates the hinge term of the objective on noisy copies of the inputs.
+class NoisyNetwork:
+    r"""The masked (or plain) network on noisy copies of the inputs: hinge terms and outcomes.
 
     Args:
         forward_func (Callable): The model.
@@ -212,7 +212,7 @@ class NoisyForward:
 
 @dataclass
 class DrawOutcomes:
-    """What fresh draws did, from :meth:`NoisyForward.outcomes`; each ``(n_draws, B)``.
+    """What fresh draws did, from :meth:`NoisyNetwork.outcomes`; each ``(n_draws, B)``.
 
     Attributes:
         within (Tensor): Every held output stayed within the tolerance (bool).
@@ -236,7 +236,7 @@ def _decision(output: Tensor) -> Tensor:
 
 @dataclass
 class HingeEstimate:
-    """Monte Carlo estimate of the hinge term, from :meth:`NoisyForward.evaluate`.
+    """Monte Carlo estimate of the hinge term, from :meth:`NoisyNetwork.evaluate`.
 
     Attributes:
         hinge (Tensor): Per example, ``(B,)``.
@@ -269,8 +269,8 @@ class NoiseLevels:
 
 
 def optimise_noise_levels(
-    problem: NoisyForward,
-    settings: Preset,
+    network: NoisyNetwork,
+    schedule: Preset,
     show_progress: bool = False,
     initial: tuple[Tensor, ...] | None = None,
 ) -> NoiseLevels:
@@ -279,36 +279,36 @@ def optimise_noise_levels(
     Every example is its own problem: the loss is a sum over examples and
     Adam acts element-wise, so no example's map depends on another's.
 
-    With ``settings.emulated_samples`` set, Adam's second moment is fed
+    With ``schedule.emulated_samples`` set, Adam's second moment is fed
     ``g ** 2 + s2 / emulated_samples`` instead of ``g ** 2`` (``g`` the
     step's gradient, ``s2`` the variance of one draw's gradient): the
     expected square of a gradient averaged over that many independent draws,
     which is what the second moment of the emulated run sees.
 
     Args:
-        problem (NoisyForward): The hinge term, ready to evaluate.
-        settings (Preset): Steps, learning rates, betas, start value.
+        network (NoisyNetwork): The hinge term, ready to evaluate.
+        schedule (Preset): Steps, learning rates, betas, start value.
         show_progress (bool, optional): Show a progress bar. Default: False
         initial (tuple[Tensor, ...], optional): Parameters to start from
-                    (copied) instead of ``settings.init`` everywhere.
+                    (copied) instead of ``schedule.init`` everywhere.
 
     Returns:
         *NoiseLevels*: the maps and the number of model rows evaluated.
     """
-    first = problem.inputs[0]
+    first = network.inputs[0]
     params = (
-        problem.layout.initial(settings.init, first.dtype, first.device)
+        network.layout.initial(schedule.init, first.dtype, first.device)
         if initial is None
         else tuple(p.detach().clone() for p in initial)
     )
     # d(-mean(w))/d params: every value of an example's maps (all inputs together) counts once.
-    mean_grad = problem.layout.mean_gradient()
-    adam = ProjectedAdam(params, settings.betas)
-    emulated = settings.emulated_samples
-    steps = range(settings.n_steps)
-    bar = progress(steps, desc="NoiseMask", total=settings.n_steps) if show_progress else steps
+    mean_grad = network.layout.mean_gradient()
+    adam = ProjectedAdam(params, schedule.betas)
+    emulated = schedule.emulated_samples
+    steps = range(schedule.n_steps)
+    bar = progress(steps, desc="NoiseMask", total=schedule.n_steps) if show_progress else steps
     for step in bar:
-        estimate = problem.evaluate(params, with_grad=True, with_variance=emulated is not None)
+        estimate = network.evaluate(params, with_grad=True, with_variance=emulated is not None)
         assert estimate.gradient is not None
         grads = tuple(g.sub_(mean_grad) for g in estimate.gradient)
         squares = tuple(g.square() for g in grads)
@@ -316,13 +316,13 @@ def optimise_noise_levels(
             assert estimate.draw_variance is not None
             for square, variance in zip(squares, estimate.draw_variance, strict=True):
                 square.add_(variance, alpha=1.0 / emulated)
-        adam.step(grads, squares, _learning_rate(settings, step))
-    return NoiseLevels(problem.layout.maps(params, slice(None)), problem.n_rows_evaluated, params)
+        adam.step(grads, squares, _learning_rate(schedule, step))
+    return NoiseLevels(network.layout.maps(params, slice(None)), network.n_rows_evaluated, params)
 
 
 def optimise_along_tolerances(
-    problem: NoisyForward,
-    settings: Preset,
+    network: NoisyNetwork,
+    schedule: Preset,
     factors: tuple[float, ...],
     show_progress: bool = False,
 ) -> NoiseLevels:
@@ -332,31 +332,31 @@ def optimise_along_tolerances(
     noise or not. Over a path of increasing tolerances a pixel that still
     resists noise at a large tolerance is more contributing than one that
     resists only a small one, so the mean over the path ranks the
-    contributing pixels. The first point runs ``settings``; every later one
+    contributing pixels. The first point runs ``schedule``; every later one
     starts from the previous point's levels (noise levels grow with the
     tolerance, so it starts close) and runs :data:`CONTINUATION_STEPS` of the
     steps on the same schedule.
 
     Args:
-        problem (NoisyForward): The hinge term at the base tolerance; each
+        network (NoisyNetwork): The hinge term at the base tolerance; each
                     point runs on a copy held to ``factor`` times it.
-        settings (Preset): The first point's optimisation.
+        schedule (Preset): The first point's optimisation.
         factors (tuple[float, ...]): Increasing multipliers of the tolerance.
         show_progress (bool, optional): One progress bar per point. Default: False
 
     Returns:
         *NoiseLevels*: the mean maps; ``params`` are the last point's.
     """
-    base = problem.constraint.tolerance
-    later = settings.replace(n_steps=max(1, round(settings.n_steps * CONTINUATION_STEPS)))
+    base = network.constraint.tolerance
+    later = schedule.replace(n_steps=max(1, round(schedule.n_steps * CONTINUATION_STEPS)))
     totals: tuple[Tensor, ...] | None = None
     params: tuple[Tensor, ...] | None = None
     n_rows = 0
     for index, factor in enumerate(factors):
         point = dataclasses.replace(
-            problem, constraint=problem.constraint.with_tolerance(base * factor), n_rows_evaluated=0
+            network, constraint=network.constraint.with_tolerance(base * factor), n_rows_evaluated=0
         )
-        stage = settings if index == 0 else later
+        stage = schedule if index == 0 else later
         result = optimise_noise_levels(point, stage, show_progress, initial=params)
         params, n_rows = result.params, n_rows + result.n_rows_evaluated
         totals = (
@@ -369,12 +369,12 @@ def optimise_along_tolerances(
     return NoiseLevels(maps, n_rows, params)
 
 
-def _learning_rate(settings: Preset, step: int) -> float:
+def _learning_rate(schedule: Preset, step: int) -> float:
     """Constant, or cosine-annealed from ``lr`` to ``lr_final``."""
-    if settings.lr_final is None or settings.n_steps == 1:
-        return settings.lr
-    progress_ = step / (settings.n_steps - 1)
-    return settings.lr_final + 0.5 * (settings.lr - settings.lr_final) * (
+    if schedule.lr_final is None or schedule.n_steps == 1:
+        return schedule.lr
+    progress_ = step / (schedule.n_steps - 1)
+    return schedule.lr_final + 0.5 * (schedule.lr - schedule.lr_final) * (
         1.0 + math.cos(math.pi * progress_)
     )
 

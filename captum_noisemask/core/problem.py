@@ -1,20 +1,23 @@
 """The explained problem: which network, which noise, which outputs, which tolerance.
 
 A map is a claim about one problem: *noise of these levels, added to these
-inputs, leaves these outputs of this network within this tolerance*. The
-settings that define it live in one value, :class:`NoiseMaskProblem`, checked
-once; :meth:`NoiseMaskProblem.prepare` runs the clean pass on a batch and
-returns a :class:`PreparedProblem`, from which the optimisation, the
-convergence delta, the certificate and the mask report all take their noisy
-networks. A new variant of the constraint is a field here, not a branch in
-the loop.
+inputs, leaves these outputs of this network within this tolerance*. What
+defines it lives in one value, :class:`NoiseMaskProblem`, checked once when
+built and held by the explainer; :meth:`NoiseMaskProblem.prepare` runs the
+clean pass on a batch and returns a :class:`CleanPass`, from which the
+optimisation, the convergence delta, the certificate and the mask report all
+take their noisy networks. A new variant of the constraint is a field here (its
+check in ``__post_init__``, its sentence in :meth:`NoiseMaskProblem.describe`),
+not a branch in the loop.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,15 +26,21 @@ from torch import Tensor, nn
 
 from .._utils import validation as check
 from .._utils.compat import _format_additional_forward_args
-from .._utils.typing import OutputTransform
-from ..presets import Preset
+from .._utils.typing import OutputTransform, Thresholds
 from .levels import LevelLayout, PerPosition, map_shape
-from .mask_units import MASK_RULES, MaskRule, MaskUnits
+from .mask_units import MASK_RULES, MaskRule, MaskUnits, check_thresholds
 from .noise import UniformNoise
 from .objective import OutputConstraint
-from .optimisation import NoisyForward, _decision
+from .optimisation import NoisyNetwork, _decision
 
-__all__ = ["NoiseMaskProblem", "PreparedProblem", "HeldTo", "ToleranceUnit", "RESPONSE_DRAWS"]
+__all__ = [
+    "NoiseMaskProblem",
+    "CleanPass",
+    "HeldTo",
+    "ToleranceUnit",
+    "NoiseScale",
+    "RESPONSE_DRAWS",
+]
 
 #: Which clean output the masked network is held to: the model's own (``"plain"``, the
 #: paper's objective as written) or the masked network's on the clean input (``"masked"``).
@@ -40,8 +49,12 @@ HeldTo = Literal["plain", "masked"]
 #: mean response to full noise.
 ToleranceUnit = Literal["output", "spread", "response"]
 HELD_TO: tuple[HeldTo, ...] = ("plain", "masked")
+TOLERANCE_UNITS: tuple[ToleranceUnit, ...] = ("output", "spread", "response")
+#: Half-width of the uniform noise: a number, a tensor broadcastable to one example, or
+#: one of those per input.
+NoiseScale = float | Tensor | tuple[float | Tensor, ...]
 
-#: Independent full-noise draws that measure the response scale (``response_tolerance``).
+#: Independent full-noise draws that measure the response scale (``unit="response"``).
 RESPONSE_DRAWS = 64
 #: Most rows per pass of a forward-only network when the caller sets no ``internal_batch_size``
 #: (1,000 certificate draws of 16 digits at once would be 16,000 rows).
@@ -52,139 +65,172 @@ Seed = int | torch.Generator | None
 
 @dataclass(frozen=True)
 class NoiseMaskProblem:
-    r"""What defines the explained network and its constraint.
+    r"""What a map answers for: the network, its noise, the held outputs, the tolerance.
 
-    Build it with :meth:`from_keywords`, which checks every value and says
-    what is accepted.
+    The explainer holds one (:attr:`NoiseMaskAttribution.problem
+    <captum_noisemask.NoiseMaskAttribution>`); ``attribute``, ``certify``,
+    ``compute_convergence_delta`` and ``inspect_masks`` all read it, so a
+    certificate always measures the problem its maps solved. The defaults are
+    the library's problem, which holds on BatchNorm networks;
+    :meth:`paper` is the paper's. Every value is checked when the problem is
+    built.
 
-    Attributes:
-        tolerance (float): The tolerance ``a``, in units of ``unit``.
-        unit (str): ``"output"`` (raw, transformed outputs), ``"spread"`` (each
-                    example's clean-output standard deviation over its ``K``
-                    outputs) or ``"response"`` (each example's mean output
-                    change under full noise, ``w = 1`` everywhere, on the
-                    network the map is learnt for).
-        penalty (float): Weight of the hinge: ``penalty * sum_k max(|dy_k| - a, 0)``.
-        output_transform (Callable or None): Applied to the model's outputs
-                    before anything is held.
-        noise_scale (float, Tensor or tuple): Half-width of the uniform noise.
-        held_to (str): ``"plain"``: the masked network's noisy outputs are
-                    compared with the unmodified model's clean outputs (the
-                    paper's objective); ``"masked"``: with the masked
-                    network's own clean outputs, so masking alone is not a
-                    violation.
-        mask_rule (str): ``"paper"`` or ``"reference"`` (see
-                    :mod:`~captum_noisemask.core.mask_units`).
-        baselines (float, Tensor, tuple or None): The reference inputs of the
-                    ``"reference"`` rule, in Captum's ``baselines``
-                    convention; ``None`` is zeros.
+    Args:
+        tolerance (float, optional): The tolerance ``a``, in units of
+                    ``unit``. Default: 0.4
+        unit (str, optional): What the tolerance is measured in.
+                    ``"response"``: each example's mean output change under
+                    full noise (``w = 1`` everywhere, on the network the map
+                    is learnt for, over :data:`RESPONSE_DRAWS` draws); ``0.4``
+                    means "noise may move the outputs by 40% of what full
+                    noise does", which is the paper's 1.0 logit on its CNN
+                    (full noise moves its logits by about 2.5) and binds on
+                    quiet models too. ``"spread"``: each example's clean-output
+                    standard deviation over its ``K`` outputs (``|y|`` when
+                    ``K = 1``), so the map does not depend on the outputs'
+                    scale. ``"output"``: raw (transformed) output units, as
+                    the paper states it. Default: "response"
+        penalty (float, optional): Weight of the hinge in ``E(w)``: one unit
+                    of violation costs ``penalty`` units of ``mean(w)``.
+                    ``None``: ``1 / tolerance`` in the response unit
+                    (violations counted in units of the tolerance band, which
+                    on the paper's CNN is the paper's objective), else 1.
+                    Default: None
+        mask_rule (str, optional): Which units the mask units silence during
+                    noisy passes. ``"paper"``: units whose ReLU input is <=
+                    the site's threshold on the clean input, forced to 0.
+                    ``"reference"``: also every unit whose ``relu(input)`` is
+                    no larger than on the reference input (``baselines`` of
+                    ``attribute``, a blank image by default), held at its
+                    clean value; every automatic threshold is 0. After a
+                    BatchNorm "no feature" is not "<= 0", and this rule finds
+                    what the clean input shows beyond a blank one; masking
+                    alone never changes the clean outputs. See
+                    :mod:`~captum_noisemask.core.mask_units`. Default: "reference"
+        thresholds (Mapping, float or None, optional): Where the mask units
+                    sit and their thresholds. Every input of a ReLU-family
+                    nonlinearity is a masking site. ``None`` applies the
+                    paper's rule: every site, the first at 0.2 (0 when it
+                    reads a normalisation layer, or under the reference
+                    rule), the others at 0. A number puts every site at that
+                    threshold. A mapping from a layer (module object, or its
+                    dotted name from ``named_modules()``) to a threshold masks
+                    only the sites that layer feeds. ``{}`` disables masking.
+                    ``inspect_masks`` shows the sites. Default: None
+        held_to (str, optional): The clean output the masked network's noisy
+                    outputs are compared with. ``"plain"``: the model's own
+                    (the paper's objective as written; the mask units alone
+                    may already move it); ``"masked"``: the masked network's
+                    on the clean input, so masking alone is never a
+                    violation. Default: "plain"
+        output_transform (Callable, optional): Applied to the model's outputs
+                    before the tolerance is checked, e.g. ``lambda y:
+                    y.softmax(-1)``. ``None`` uses the raw outputs (logits):
+                    softmax saturates on a confident classifier, so almost any
+                    noise keeps the probabilities within a small tolerance and
+                    the map degenerates to "nothing contributes". Default: None
+        noise_scale (float, Tensor or tuple, optional): Half-width of the
+                    uniform noise: a number, or a tensor broadcastable to one
+                    example (per channel: shape ``(C, 1, 1)``); a tuple gives
+                    one per input. 1.0 suits inputs in [0, 1]; for inputs
+                    normalised by ``(x - mean) / std`` the paper's pixel noise
+                    is ``1 / std`` per channel. Default: 1.0
+        tolerance_path (sequence of float, optional): A graded map, beyond
+                    the paper: increasing multipliers of the tolerance, e.g.
+                    ``(1, 2, 4, 8)``. The map is the mean of the maps learnt
+                    at each multiple, so a position that resists noise even at
+                    a large tolerance ranks above one that resists only the
+                    smallest. Each point after the first starts from the
+                    previous one's levels and runs a third of the steps, so
+                    ``(1, 2, 4, 8)`` costs 2x a plain map. ``None``: one
+                    tolerance, the paper's map. Default: None
+
+    Raises:
+        ValueError: a value out of its range, an unknown unit, rule or
+                    ``held_to``.
+        TypeError: a value of the wrong type.
+
+    Examples::
+
+        >>> from captum_noisemask import NoiseMaskProblem
+        >>> print(NoiseMaskProblem.paper().describe())
+        tolerance 1 output units; mask rule 'paper'; held to the plain model's clean output
+        >>> NoiseMaskProblem(unit="logits")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown unit 'logits'; accepted: ['output', 'spread', 'response']
     """
 
-    tolerance: float
-    unit: ToleranceUnit = "output"
-    penalty: float = 1.0
-    output_transform: OutputTransform | None = None
-    noise_scale: Any = 1.0
+    tolerance: float = 0.4
+    unit: ToleranceUnit = "response"
+    penalty: float | None = None
+    mask_rule: MaskRule = "reference"
+    thresholds: Thresholds = None
     held_to: HeldTo = "plain"
-    mask_rule: MaskRule = "paper"
-    baselines: Any = None
+    output_transform: OutputTransform | None = None
+    noise_scale: NoiseScale = 1.0
+    tolerance_path: tuple[float, ...] | None = None
 
-    @classmethod
-    def from_keywords(
-        cls,
-        preset: Preset,
-        tolerance: float | None = None,
-        relative_tolerance: float | None = None,
-        response_tolerance: float | None = None,
-        penalty: float | None = None,
-        output_transform: OutputTransform | None = None,
-        noise_scale: Any = 1.0,
-        held_to: HeldTo = "plain",
-        mask_rule: MaskRule | None = None,
-        baselines: Any = None,
-    ) -> NoiseMaskProblem:
-        """The problem of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`'s keywords.
-
-        At most one of ``tolerance``, ``relative_tolerance`` and
-        ``response_tolerance``; none gives the preset's (its
-        ``response_tolerance`` if set, else its ``tolerance`` in output
-        units). ``mask_rule=None`` is the preset's. ``penalty`` defaults to
-        1, or to ``1 / response_tolerance`` with a response tolerance
-        (violations then count in units of the tolerance band, which on the
-        paper's CNN, whose full-noise response is about 2.5 logits, is the
-        paper's objective at ``0.4``).
-
-        Raises:
-            ValueError: two tolerances, or a value out of its range.
-            TypeError: a value of the wrong type.
-        """
-        if tolerance is None and relative_tolerance is None and response_tolerance is None:
-            if preset.response_tolerance is not None:
-                response_tolerance = preset.response_tolerance
-            else:
-                tolerance = preset.tolerance
-        if mask_rule is None:
-            mask_rule = preset.mask_rule
-        given = {
-            name: value
-            for name, value in (
-                ("tolerance", tolerance),
-                ("relative_tolerance", relative_tolerance),
-                ("response_tolerance", response_tolerance),
-            )
-            if value is not None
-        }
-        if len(given) > 1:
-            raise ValueError(
-                f"pass one of tolerance (output units), relative_tolerance (a fraction of each "
-                f"example's output spread) or response_tolerance (a fraction of the model's "
-                f"response to full noise), got {sorted(given)}"
-            )
-        unit: ToleranceUnit = "output"
-        value = preset.tolerance
-        if tolerance is not None:
-            check.check_number("tolerance", tolerance, 0.0, inclusive=True)
-            value = tolerance
-        elif relative_tolerance is not None:
-            check.check_number("relative_tolerance", relative_tolerance, 0.0, inclusive=False)
-            unit, value = "spread", relative_tolerance
-        elif response_tolerance is not None:
-            check.check_number("response_tolerance", response_tolerance, 0.0, inclusive=False)
-            unit, value = "response", response_tolerance
-        if penalty is None:
-            penalty = 1.0 / value if unit == "response" else 1.0
-        check.check_number("penalty", penalty, 0.0, inclusive=False)
-        if output_transform is not None and not callable(output_transform):
+    def __post_init__(self) -> None:
+        if self.unit not in TOLERANCE_UNITS:
+            raise ValueError(f"unknown unit {self.unit!r}; accepted: {list(TOLERANCE_UNITS)}")
+        # A tolerance of 0 output units is the strict constraint; a relative one must scale.
+        check.check_number("tolerance", self.tolerance, 0.0, inclusive=self.unit == "output")
+        if self.penalty is not None:
+            check.check_number("penalty", self.penalty, 0.0, inclusive=False)
+        if self.mask_rule not in MASK_RULES:
+            raise ValueError(f"unknown mask_rule {self.mask_rule!r}; accepted: {list(MASK_RULES)}")
+        check_thresholds(self.thresholds)
+        if self.held_to not in HELD_TO:
+            raise ValueError(f"unknown held_to {self.held_to!r}; accepted: {list(HELD_TO)}")
+        if self.output_transform is not None and not callable(self.output_transform):
             raise TypeError(
                 "output_transform must be a callable or None, got "
-                f"{type(output_transform).__name__}"
+                f"{type(self.output_transform).__name__}"
             )
-        if held_to not in HELD_TO:
-            raise ValueError(f"unknown held_to {held_to!r}; accepted: {list(HELD_TO)}")
-        if mask_rule not in MASK_RULES:
-            raise ValueError(f"unknown mask_rule {mask_rule!r}; accepted: {list(MASK_RULES)}")
-        if baselines is not None and mask_rule != "reference":
-            raise ValueError(
-                "baselines are the reference of mask_rule='reference'; pass that rule too"
-            )
-        return cls(
-            float(value),
-            unit,
-            float(penalty),
-            output_transform,
-            noise_scale,
-            held_to,
-            mask_rule,
-            baselines,
-        )
+        _check_noise_scale(self.noise_scale)
+        # Frozen: normalised values are set through object.__setattr__, once, here.
+        object.__setattr__(self, "tolerance", float(self.tolerance))
+        object.__setattr__(self, "tolerance_path", check.tolerance_path(self.tolerance_path))
 
-    def describe(self) -> str:
-        """The problem in words (for reports): its tolerance, mask rule and held outputs.
+    @classmethod
+    def paper(cls) -> NoiseMaskProblem:
+        """The paper's problem: its mask rule and a tolerance of 1.0 logit.
+
+        Units at or below 0.2 on the first masked layer and 0 on the others
+        are forced to zero, and every held output may move by at most 1.0.
+        Use it with the ``"paper"`` or ``"faithful"`` preset for the paper's
+        maps.
+        """
+        return cls(tolerance=1.0, unit="output", mask_rule="paper")
+
+    @property
+    def hinge_penalty(self) -> float:
+        """The hinge's weight: ``penalty``, or its default for the unit."""
+        if self.penalty is not None:
+            return float(self.penalty)
+        return 1.0 / self.tolerance if self.unit == "response" else 1.0
+
+    def replace(self, **changes: Any) -> NoiseMaskProblem:
+        """Returns a checked copy with the given fields replaced.
 
         Examples::
 
-            >>> from captum_noisemask import FAST
-            >>> for part in NoiseMaskProblem.from_keywords(FAST).describe().split("; "):
+            >>> from captum_noisemask import NoiseMaskProblem
+            >>> NoiseMaskProblem().replace(held_to="masked").held_to
+            'masked'
+        """
+        return dataclasses.replace(self, **changes)
+
+    def describe(self) -> str:
+        """The problem in words, one clause per field that is not its default's.
+
+        The tolerance, the mask rule and the held output are always said.
+
+        Examples::
+
+            >>> from captum_noisemask import NoiseMaskProblem
+            >>> for part in NoiseMaskProblem().describe().split("; "):
             ...     print(part)
             tolerance 0.4 x each example's mean output change under full noise
             mask rule 'reference'
@@ -196,10 +242,88 @@ class NoiseMaskProblem:
             "response": "x each example's mean output change under full noise",
         }
         held = "plain model's" if self.held_to == "plain" else "masked network's own"
-        return (
-            f"tolerance {self.tolerance:g} {units[self.unit]}; mask rule '{self.mask_rule}'; "
-            f"held to the {held} clean output"
-        )
+        clauses = [
+            f"tolerance {self.tolerance:g} {units[self.unit]}",
+            f"mask rule '{self.mask_rule}'",
+            f"held to the {held} clean output",
+        ]
+        if self.penalty is not None:
+            clauses.append(f"penalty {self.penalty:g}")
+        if self.thresholds is not None:
+            clauses.append(f"mask thresholds {_thresholds_words(self.thresholds)}")
+        if self.output_transform is not None:
+            clauses.append(f"outputs transformed by {_callable_name(self.output_transform)}")
+        if not (isinstance(self.noise_scale, float | int) and self.noise_scale == 1):
+            clauses.append(f"noise half-width {_noise_scale_words(self.noise_scale)}")
+        if self.tolerance_path is not None:
+            path = ", ".join(f"{f:g}" for f in self.tolerance_path)
+            clauses.append(f"graded over tolerance multiples ({path})")
+        return "; ".join(clauses)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as plain JSON-able values (:meth:`from_dict` reads it back).
+
+        Tensors become nested lists, an output transform its import path
+        ``"module:name"``, thresholds keyed by module name.
+
+        Raises:
+            ValueError: a value with no plain form: thresholds keyed by module
+                        objects (key them by their ``named_modules()`` names),
+                        an output transform that is a lambda or a local
+                        function (define it at module level).
+        """
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "noise_scale":
+                value = _noise_scale_to_plain(value)
+            elif field.name == "output_transform" and value is not None:
+                value = _import_path(value)
+            elif field.name == "thresholds" and isinstance(value, Mapping):
+                if not all(isinstance(layer, str) for layer in value):
+                    raise ValueError(
+                        "thresholds keyed by module objects have no plain form; key them by "
+                        "their names from named_modules() to store the problem"
+                    )
+                value = {layer: float(t) for layer, t in value.items()}
+            elif field.name == "tolerance_path" and value is not None:
+                value = list(value)
+            values[field.name] = value
+        return values
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> NoiseMaskProblem:
+        """The problem :meth:`to_dict` wrote, checked as when built.
+
+        An output transform is imported from its path, so read only dicts you
+        trust, as with ``pickle``.
+
+        Raises:
+            ValueError: an unknown field (a dict from another version), or a
+                        value out of range.
+
+        Examples::
+
+            >>> from captum_noisemask import NoiseMaskProblem
+            >>> problem = NoiseMaskProblem.paper().replace(tolerance_path=(1, 2))
+            >>> NoiseMaskProblem.from_dict(problem.to_dict()) == problem
+            True
+        """
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown NoiseMaskProblem field(s) {unknown} (written by another version?); "
+                f"known: {sorted(known)}"
+            )
+        fields = dict(values)
+        if "noise_scale" in fields:
+            fields["noise_scale"] = _noise_scale_from_plain(fields["noise_scale"])
+        if isinstance(fields.get("output_transform"), str):
+            fields["output_transform"] = _imported(fields["output_transform"])
+        if fields.get("tolerance_path") is not None:
+            fields["tolerance_path"] = tuple(fields["tolerance_path"])
+        return cls(**fields)
 
     def prepare(
         self,
@@ -209,9 +333,10 @@ class NoiseMaskProblem:
         inputs: tuple[Tensor, ...],
         target: object,
         additional_forward_args: Any,
+        baselines: Any,
         seed: Seed,
         internal_batch_size: int | None,
-    ) -> PreparedProblem:
+    ) -> CleanPass:
         """Runs the clean pass on ``inputs``: mask units, clean outputs, tolerance scale.
 
         Args:
@@ -221,12 +346,24 @@ class NoiseMaskProblem:
             inputs (tuple[Tensor, ...]): Checked input batches.
             target: Captum's target forms (which outputs are held).
             additional_forward_args (Any): Passed after the inputs.
+            baselines (float, Tensor, tuple or None): The reference inputs of
+                        the ``"reference"`` rule, in Captum's ``baselines``
+                        convention; ``None`` is zeros.
             seed (int or torch.Generator, optional): Seeds every draw of this problem.
             internal_batch_size (int, optional): Most rows per forward pass.
 
         Returns:
-            *PreparedProblem*.
+            *CleanPass*.
+
+        Raises:
+            ValueError: ``baselines`` with a rule that has no reference.
         """
+        if baselines is not None and self.mask_rule != "reference":
+            raise ValueError(
+                "baselines are the reference of mask_rule='reference', but this problem's "
+                f"rule is {self.mask_rule!r}: build the explainer with "
+                "NoiseMaskProblem(mask_rule='reference') or pass no baselines"
+            )
         scales = check.noise_scales(self.noise_scale, inputs)
         _warn_if_out_of_noise_range(inputs, scales)
         generator = _generator(seed, inputs[0].device)
@@ -236,7 +373,7 @@ class NoiseMaskProblem:
         extra = _format_additional_forward_args(additional_forward_args) or ()
         constraint = OutputConstraint(target, batch, self.tolerance, self.output_transform)
         references = (
-            check.baseline_inputs(self.baselines, clean_inputs)
+            check.baseline_inputs(baselines, clean_inputs)
             if self.mask_rule == "reference"
             else None
         )
@@ -258,8 +395,8 @@ class NoiseMaskProblem:
                 with mask_units.for_examples(slice(0, batch)), mask_units.active():
                     out = forward_func(*[x.clone() for x in clean_inputs], *extra)
                 masked = constraint.transform(out, batch)
-        prepared = PreparedProblem(
-            spec=self,
+        prepared = CleanPass(
+            problem=self,
             forward_func=forward_func,
             inputs=clean_inputs,
             additional_forward_args=extra,
@@ -276,11 +413,11 @@ class NoiseMaskProblem:
 
 
 @dataclass
-class PreparedProblem:
-    """A :class:`NoiseMaskProblem` after the clean pass on one batch.
+class CleanPass:
+    """A :class:`NoiseMaskProblem`'s clean pass on one batch: what every noisy pass compares with.
 
     Attributes:
-        spec (NoiseMaskProblem): The settings.
+        problem (NoiseMaskProblem): The problem.
         inputs (tuple[Tensor, ...]): Private copies of the clean inputs.
         mask_units (MaskUnits): Recorded on the clean pass.
         constraint (OutputConstraint): Held outputs, tolerance, its unit and penalty.
@@ -289,7 +426,7 @@ class PreparedProblem:
                     (the plain one unless ``held_to="masked"``).
     """
 
-    spec: NoiseMaskProblem
+    problem: NoiseMaskProblem
     forward_func: Callable[..., Any]
     inputs: tuple[Tensor, ...]
     additional_forward_args: tuple[Any, ...]
@@ -312,7 +449,7 @@ class PreparedProblem:
         antithetic: bool = False,
         masked: bool = True,
         forward_only: bool = False,
-    ) -> NoisyForward:
+    ) -> NoisyNetwork:
         """The noisy passes of the masked (or the plain) network, ready to evaluate.
 
         Args:
@@ -322,7 +459,7 @@ class PreparedProblem:
             masked (bool, optional): Mask units on; ``False`` is the
                         caller's unmodified model, held to its clean output.
                         Default: True
-            forward_only (bool, optional): Only :meth:`NoisyForward.outcomes`
+            forward_only (bool, optional): Only :meth:`NoisyNetwork.outcomes`
                         will run (a certificate, a calibration): without an
                         ``internal_batch_size`` its passes are cut at
                         :data:`FORWARD_ONLY_ROWS` rows, whole examples at a
@@ -330,7 +467,7 @@ class PreparedProblem:
         """
         clean_output = self.masked_output if masked else self.plain_output
         batch = self.batch_size
-        return NoisyForward(
+        return NoisyNetwork(
             forward_func=self.forward_func,
             inputs=self.inputs,
             additional_forward_args=self.additional_forward_args,
@@ -363,25 +500,25 @@ class PreparedProblem:
         return PerPosition([map_shape(x) for x in self.inputs])
 
 
-def constraint_in_units(prepared: PreparedProblem) -> OutputConstraint:
+def constraint_in_units(prepared: CleanPass) -> OutputConstraint:
     """The prepared constraint with its unit's scale and the problem's penalty."""
-    spec, constraint = prepared.spec, prepared.constraint
+    problem, constraint = prepared.problem, prepared.constraint
     scale: Tensor | None = None
     held = prepared.masked_output
-    if spec.unit == "spread":
+    if problem.unit == "spread":
         spread = _output_spread(held)
         scale = spread.clamp_min(torch.finfo(held.dtype).tiny)
-    elif spec.unit == "response":
+    elif problem.unit == "response":
         network = prepared.network(prepared.per_position(), RESPONSE_DRAWS, antithetic=False)
         response = network.outcomes(prepared.full_noise()).mean_change.mean(0)
         scale = response.clamp_min(torch.finfo(held.dtype).tiny)
     return OutputConstraint(
         constraint.target,
         prepared.batch_size,
-        spec.tolerance,
-        spec.output_transform,
+        problem.tolerance,
+        problem.output_transform,
         scale,
-        spec.penalty,
+        problem.hinge_penalty,
     )
 
 
@@ -439,3 +576,81 @@ def _warn_if_out_of_noise_range(
                 "normalisation)",
                 stacklevel=6,
             )
+
+
+def _check_noise_scale(noise_scale: object) -> None:
+    """The noise scale's type and sign (its shape is checked against the inputs later)."""
+    scales = noise_scale if isinstance(noise_scale, tuple) else (noise_scale,)
+    if not scales:
+        raise ValueError("noise_scale must be a number, a tensor or a non-empty tuple of them")
+    for scale in scales:
+        if isinstance(scale, Tensor):
+            if not scale.is_floating_point():
+                raise TypeError(
+                    f"noise_scale must be a floating point tensor, got {scale.dtype} (e.g. "
+                    "pass torch.tensor([...], dtype=torch.float32))"
+                )
+            if not bool((torch.isfinite(scale) & (scale > 0)).all()):
+                raise ValueError("a noise_scale tensor must be finite and > 0 everywhere")
+        else:
+            check.check_number("noise_scale", scale, 0.0, inclusive=False)
+
+
+def _noise_scale_to_plain(scale: NoiseScale) -> Any:
+    if isinstance(scale, tuple):
+        return [_noise_scale_to_plain(s) for s in scale]
+    if isinstance(scale, Tensor):
+        return {"tensor": scale.detach().cpu().tolist(), "dtype": str(scale.dtype)}
+    return float(scale)
+
+
+def _noise_scale_from_plain(value: Any) -> NoiseScale:
+    if isinstance(value, list):
+        return tuple(_noise_scale_from_plain(v) for v in value)  # type: ignore[misc]
+    if isinstance(value, dict):
+        dtype = getattr(torch, str(value.get("dtype", "torch.float32")).removeprefix("torch."))
+        return torch.tensor(value["tensor"], dtype=dtype)
+    return float(value)
+
+
+def _noise_scale_words(scale: NoiseScale) -> str:
+    if isinstance(scale, tuple):
+        return "(" + ", ".join(_noise_scale_words(s) for s in scale) + ")"
+    if isinstance(scale, Tensor):
+        values = ", ".join(f"{float(v):.3g}" for v in scale.flatten()[:4])
+        more = ", ..." if scale.numel() > 4 else ""
+        return f"per position or channel [{values}{more}]"
+    return f"{float(scale):g}"
+
+
+def _thresholds_words(thresholds: Thresholds) -> str:
+    if isinstance(thresholds, Mapping):
+        if not thresholds:
+            return "none (no mask units)"
+        return ", ".join(
+            f"{layer if isinstance(layer, str) else type(layer).__name__} {float(t):g}"
+            for layer, t in thresholds.items()
+        )
+    return f"{float(thresholds):g} at every site"  # type: ignore[arg-type]
+
+
+def _callable_name(function: Callable[..., Any]) -> str:
+    return getattr(function, "__qualname__", None) or type(function).__name__
+
+
+def _import_path(function: Callable[..., Any]) -> str:
+    module, name = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
+    if module is None or not name or "<" in name:
+        raise ValueError(
+            f"output_transform {_callable_name(function)!r} has no import path (a lambda or "
+            "a local function): define it at module level to store the problem"
+        )
+    return f"{module}:{name}"
+
+
+def _imported(path: str) -> Callable[..., Any]:
+    module, _, name = path.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target  # type: ignore[no-any-return]

@@ -15,7 +15,8 @@ Layout of an output directory::
                       masked network and on the plain model; NaN unless ``certify_draws``
     index.json        written last: its presence means the run is complete; it records
                       each array's size and SHA-256, checked on resume and on load, the
-                      class names, the maps' ``highlight``, the machine and the time
+                      class names, the maps' ``highlight``, the explained problem (as
+                      ``NoiseMaskProblem.to_dict()`` and in words), the machine and the time
 
 The inputs are kept beside their maps so that a finished run explains itself
 without the dataset: :mod:`captum_noisemask.report` draws from it alone.
@@ -31,6 +32,7 @@ number of processes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -53,7 +55,6 @@ from .._utils.compat import progress
 from .._utils.digest import weights_digest
 from .._utils.machine import machine_description
 from .._utils.modules import model_of
-from ..attribution import problem_settings
 from ..labelled import LabelledImages
 from .distributed import barrier, rank_and_world
 
@@ -140,8 +141,11 @@ def attribute_dataset(
         target (str, optional): Explain the model's ``"predicted"`` class or the
                     dataset's ``"label"``. Default: ``"predicted"``
         attribute_kwargs (dict, optional): More arguments of ``attribute``
-                    (e.g. ``{"preset": "paper", "seed": 0}``); must be
-                    JSON-serialisable, since they identify the run.
+                    (e.g. ``{"preset": "coarse", "seed": 0}``); JSON-serialisable
+                    values or a :class:`~captum_noisemask.Preset`, since they
+                    identify the run. The
+                    explained problem is the attribution's own (a NoiseMask
+                    explainer's ``problem``), recorded with the run.
         show_progress (bool, optional): A progress bar per rank. Default: False
         on_chunk (Callable, optional): Called with each chunk index after the
                     chunk is safely on disk.
@@ -170,8 +174,7 @@ def attribute_dataset(
         >>> digits = LabelledImages(torch.rand(5, 1, 4, 4), torch.tensor([0, 1, 2, 0, 1]))
         >>> out = tempfile.mkdtemp()
         >>> summary = attribute_dataset(NoiseMaskAttribution(model), digits, out, batch_size=2,
-        ...                             attribute_kwargs={"n_steps": 40, "seed": 0,
-        ...                                               "response_tolerance": 0.4})
+        ...                             attribute_kwargs={"preset": "coarse", "seed": 0})
         >>> summary.n_chunks, load_results(out).maps.shape
         (3, (5, 1, 4, 4))
     """
@@ -234,6 +237,7 @@ def attribute_dataset(
         extra = {
             "class_names": None if class_names is None else [str(n) for n in class_names],
             "highlight": kwargs.get("highlight", "contributing"),
+            "problem_description": _problem_description(attribution),
             "machine": machine_description(str(device)),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
@@ -276,9 +280,11 @@ def _identity(
 ) -> dict[str, Any]:
     """What makes two runs the same run; compared on every resume."""
     try:
-        settings = json.dumps(kwargs, sort_keys=True)
+        settings = json.dumps(kwargs, sort_keys=True, default=_fields_of)
     except TypeError as error:
-        raise ValueError(f"attribute_kwargs must be JSON-serialisable: {error}") from None
+        raise ValueError(
+            f"attribute_kwargs must be JSON-serialisable (a Preset counts as its fields): {error}"
+        ) from None
     data = hashlib.sha256()
     for start in range(0, len(dataset), 1024):
         inputs, labels = _batch(dataset, start, min(start + 1024, len(dataset)))
@@ -293,7 +299,34 @@ def _identity(
         "target": target,
         "attribute_kwargs": settings,
         "certify_draws": certify_draws,
+        "problem": _problem_of(attribution),
     }
+
+
+def _fields_of(value: object) -> dict[str, Any]:
+    """A frozen dataclass argument (a :class:`~captum_noisemask.Preset`) as its fields."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"type": type(value).__name__, **dataclasses.asdict(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _problem_of(attribution: Attribution) -> dict[str, Any] | None:
+    """The explainer's problem as plain values (``None`` for a method without one)."""
+    problem = getattr(attribution, "problem", None)
+    if problem is None:
+        return None
+    try:
+        values: dict[str, Any] = problem.to_dict()
+    except ValueError as error:
+        raise ValueError(
+            f"the explainer's problem cannot be stored with the run: {error}"
+        ) from None
+    return values
+
+
+def _problem_description(attribution: Attribution) -> str | None:
+    problem = getattr(attribution, "problem", None)
+    return None if problem is None else str(problem.describe())
 
 
 def _claim(out: Path, identity: dict[str, Any]) -> None:
@@ -305,6 +338,12 @@ def _claim(out: Path, identity: dict[str, Any]) -> None:
 
 def _check_identity(out: Path, identity: dict[str, Any]) -> None:
     recorded = json.loads((out / "run.json").read_text())
+    if "problem" not in recorded:
+        raise ValueError(
+            f"{out} was written by an earlier version, which did not record the explained "
+            "problem, so it cannot be resumed; explain the dataset again into a new output "
+            "directory (its finished maps still load with load_results)"
+        )
     differences = [
         f"{key}: {recorded.get(key)!r} there, {value!r} now"
         for key, value in identity.items()
@@ -369,7 +408,6 @@ def _certify(
     if n_draws == 0:
         nan = np.full(len(inputs), np.nan, dtype=np.float32)
         return {"within_lower_masked": nan, "within_lower_plain": nan.copy()}
-    settings = problem_settings(kwargs)
     # Draws independent of the optimisation's, fixed per chunk so a resume repeats them.
     base = kwargs.get("seed")
     seed = ((base if isinstance(base, int) else 0) * 1_000_003 + chunk + 1) % 2**63
@@ -381,7 +419,7 @@ def _certify(
         highlight=kwargs.get("highlight", "contributing"),
         n_draws=n_draws,
         seed=seed,
-        **settings,
+        baselines=kwargs.get("baselines"),
     )
     return {
         "within_lower_masked": certificate.masked.within_lower.float().cpu().numpy(),

@@ -9,9 +9,11 @@ Its area summarises it, and the *certified fraction* is the largest share of
 positions whose noise keeps the outputs with a Clopper-Pearson lower bound of
 at least ``level``.
 
-The tolerance defaults to the library's default problem, 0.4 x each
-example's response to full noise (measured here on the plain model), so the
-question is the same for every method and every model.
+The tolerance, its unit, the noise and the output transform are a
+:class:`~captum_noisemask.NoiseMaskProblem`'s (its mask units are not used:
+the question is asked of the plain model). The default is the library's
+problem, 0.4 x each example's response to full noise (measured here on the
+plain model), so the question is the same for every method and every model.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from torch import Tensor
 from ..core.levels import PerPosition, map_shape
 from ..core.problem import NoiseMaskProblem
 from ..core.statistics import clopper_pearson_lower
-from ..presets import FAST
 from .pixel_flipping import rank_features
 
 __all__ = ["NoiseDeletionCurve", "noise_deletion_curve"]
@@ -68,9 +69,7 @@ def noise_deletion_curve(
     attributions: Tensor,
     target: object = None,
     *,
-    tolerance: float | None = None,
-    response_tolerance: float | None = None,
-    noise_scale: float | Tensor = 1.0,
+    problem: NoiseMaskProblem | None = None,
     n_steps: int = 20,
     n_draws: int = 100,
     confidence: float = 0.95,
@@ -87,14 +86,10 @@ def noise_deletion_curve(
                     Images are ranked per pixel (summed over channels).
         target (optional): Held outputs in Captum's target forms; ``None``
                     holds them all. Default: None
-        tolerance (float, optional): Tolerance in output units. Default: None
-        response_tolerance (float, optional): Tolerance as a fraction of each
-                    example's mean output change under full noise everywhere;
-                    the default when neither is given is the fast preset's
-                    0.4. Default: None
-        noise_scale (float or Tensor, optional): Half-width of the noise, as in
-                    :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`.
-                    Default: 1.0
+        problem (NoiseMaskProblem, optional): The tolerance and its unit, the
+                    noise scale and the output transform; its mask rule and
+                    thresholds are ignored (the plain model is asked).
+                    ``None``: ``NoiseMaskProblem()``. Default: None
         n_steps (int, optional): Curve points after 0. Default: 20
         n_draws (int, optional): Independent draws per example and point. Default: 100
         confidence (float, optional): Of the lower bounds. Default: 0.95
@@ -116,24 +111,17 @@ def noise_deletion_curve(
         >>> curve.kept.shape, curve.area().shape
         (torch.Size([3, 5]), torch.Size([3]))
     """
-    if tolerance is None and response_tolerance is None:
-        response_tolerance = FAST.response_tolerance
-    problem = NoiseMaskProblem.from_keywords(
-        FAST,
-        tolerance=tolerance,
-        response_tolerance=response_tolerance,
-        noise_scale=noise_scale,
-        mask_rule="paper",
-    )
+    # No mask units, so no rule's reference pass either: the plain model is asked.
+    plain = (problem or NoiseMaskProblem()).replace(mask_rule="paper", thresholds={})
     generator = torch.Generator().manual_seed(seed)
-    prepared = problem.prepare(
-        forward_func, None, {}, (inputs,), target, None, generator, internal_batch_size
+    clean_pass = plain.prepare(
+        forward_func, None, {}, (inputs,), target, None, None, generator, internal_batch_size
     )
     shape = map_shape(inputs)
     order = rank_features(attributions, generator)  # most relevant first
     n_positions = order.shape[1]
     fractions = torch.linspace(0.0, 1.0, n_steps + 1, dtype=torch.float64)
-    network = prepared.network(PerPosition([shape]), n_draws, masked=False)
+    network = clean_pass.network(PerPosition([shape]), n_draws, masked=False)
     kept = []
     for fraction in fractions.tolist():
         k = round(fraction * n_positions)

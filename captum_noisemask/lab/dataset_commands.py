@@ -58,13 +58,14 @@ def explain_dataset(args: argparse.Namespace) -> None:
     from ..attribution import NoiseMaskAttribution
     from ..dataset_runs.distributed import process_group, rank_and_world
     from ..dataset_runs.runner import attribute_dataset
+    from ..presets import paired_problem
 
     with process_group() as device:
         rank, world = rank_and_world()
         examples = _examples(args)
         model = _model(args, examples, rank).to(device)
         summary = attribute_dataset(
-            NoiseMaskAttribution(model),
+            NoiseMaskAttribution(model, paired_problem(args.preset)),
             examples,
             args.out,
             batch_size=args.batch_size,

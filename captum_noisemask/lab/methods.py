@@ -25,11 +25,10 @@ from torch import Tensor, nn
 
 from .._utils.compat import Alpha1_Beta0_Rule
 from .._utils.modules import model_of
-from .._utils.typing import Thresholds
 from ..attribution import DegenerateMapWarning, NoiseMaskAttribution
 from ..evaluation.cost import Cost, measure_cost
 from ..feature_masks import grid_feature_mask
-from ..presets import Preset
+from ..presets import Preset, paired_problem, resolve_preset
 
 __all__ = [
     "Method",
@@ -193,58 +192,65 @@ def log_probabilities(logits: Tensor) -> Tensor:
 
 @dataclass(frozen=True)
 class NoiseMaskVariant:
-    """A NoiseMask setting a benchmark runs: ``attribute`` keywords on top of the preset.
+    """A NoiseMask setting a benchmark runs: a problem, and what it changes of the schedule.
 
     Attributes:
-        attribute (dict): Keywords of :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`.
-        thresholds (dict, optional): The mask units' thresholds (``{}``: none);
-                    ``None`` is the explainer's default.
+        problem (dict): Fields of the :class:`~captum_noisemask.NoiseMaskProblem` the
+                    variant changes, on top of the problem paired with the run's
+                    preset (:func:`paired_problem`); ``{}`` is that problem.
+        n_samples (int, optional): Draws per step instead of the preset's.
         grid_cell (int, optional): Learn one level per square cell of this many
                     pixels a side (:func:`~captum_noisemask.grid_feature_mask`, built
                     for the images' size).
     """
 
-    attribute: dict[str, Any] = field(default_factory=dict)
-    thresholds: Thresholds = None
+    problem: dict[str, Any] = field(default_factory=dict)
+    n_samples: int | None = None
     grid_cell: int | None = None
 
     def method(
         self, name: str, model: nn.Module, image_size: int | None = None, **common: Any
     ) -> Method:
-        """This variant as a :class:`Method` named ``name``, ``common`` keywords first.
+        """This variant as a :class:`Method` named ``name``, ``common`` ``attribute`` keywords.
 
         ``image_size`` (the side of the square images) is needed by a grid variant only.
         """
-        kwargs = {**common, **self.attribute}
+        kwargs = dict(common)
+        preset = kwargs.get("preset", "fast")
+        if self.n_samples is not None:
+            kwargs["preset"] = resolve_preset(preset).replace(n_samples=self.n_samples)
         if self.grid_cell is not None:
             if image_size is None:
                 raise ValueError(f"{name!r} learns one level per grid cell: pass image_size")
             kwargs["feature_mask"] = grid_feature_mask(image_size, image_size, self.grid_cell)
-        return Method(name, NoiseMaskAttribution(model, self.thresholds), kwargs, sign="positive")
+        problem = paired_problem(preset).replace(**self.problem)
+        return Method(name, NoiseMaskAttribution(model, problem), kwargs, sign="positive")
 
+
+_RELATIVE = {"tolerance": 0.1, "unit": "spread"}
 
 #: Every NoiseMask variant any benchmark runs, each defined once, by its row name.
 NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
     "NoiseMask": NoiseMaskVariant(),
     "NoiseMask (graded)": NoiseMaskVariant({"tolerance_path": GRADED_TOLERANCE_PATH}),
-    "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant({"relative_tolerance": 0.1}),
+    "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant(_RELATIVE),
     "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cell=4),
-    "NoiseMask (no mask units)": NoiseMaskVariant(thresholds={}),
+    "NoiseMask (no mask units)": NoiseMaskVariant({"thresholds": {}}),
     "NoiseMask (graded, relative tolerance 0.1)": NoiseMaskVariant(
-        {"relative_tolerance": 0.1, "tolerance_path": GRADED_TOLERANCE_PATH}
+        {**_RELATIVE, "tolerance_path": GRADED_TOLERANCE_PATH}
     ),
     "NoiseMask (graded, relative tolerance 0.05, up to 16x)": NoiseMaskVariant(
-        {"relative_tolerance": 0.05, "tolerance_path": (1.0, 2.0, 4.0, 8.0, 16.0)}
+        {"tolerance": 0.05, "unit": "spread", "tolerance_path": (1.0, 2.0, 4.0, 8.0, 16.0)}
     ),
     "NoiseMask (label's margin over the runner-up)": NoiseMaskVariant({"output_transform": margin}),
     "NoiseMask (centred logits)": NoiseMaskVariant({"output_transform": centred}),
     "NoiseMask (log-probabilities, tolerance 0.1)": NoiseMaskVariant(
-        {"output_transform": log_probabilities, "tolerance": 0.1}
+        {"output_transform": log_probabilities, "tolerance": 0.1, "unit": "output"}
     ),
-    "NoiseMask (64 draws per step)": NoiseMaskVariant({"n_samples": 64}),
-    "NoiseMask (128 draws per step)": NoiseMaskVariant({"n_samples": 128}),
+    "NoiseMask (64 draws per step)": NoiseMaskVariant(n_samples=64),
+    "NoiseMask (128 draws per step)": NoiseMaskVariant(n_samples=128),
     "NoiseMask (relative tolerance 0.1, 64 draws per step)": NoiseMaskVariant(
-        {"n_samples": 64, "relative_tolerance": 0.1}
+        _RELATIVE, n_samples=64
     ),
 }
 

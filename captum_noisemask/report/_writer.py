@@ -12,7 +12,6 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..attribution import problem_of, problem_settings
 from ..dataset_runs.runner import DatasetResults, load_results
 from . import _page as page
 from ._charts import bar_chart, histogram
@@ -59,7 +58,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
         >>> images = LabelledImages(torch.rand(5, 1, 4, 4), torch.tensor([0, 1, 2, 0, 1]))
         >>> run = tempfile.mkdtemp()
         >>> _ = attribute_dataset(NoiseMaskAttribution(model), images, run, batch_size=5,
-        ...                       attribute_kwargs={"n_steps": 40, "seed": 0})
+        ...                       attribute_kwargs={"preset": "coarse", "seed": 0})
         >>> write_report(run).name
         'index.html'
     """
@@ -157,8 +156,8 @@ def _run_settings(
     return [
         ("method", index.get("method")),
         ("model (weights digest)", index.get("model")),
-        ("preset", kwargs.get("preset", "fast (the default)")),
-        ("explained problem", _problem(index, kwargs)),
+        ("preset", _schedule(kwargs.get("preset", "fast (the default)"))),
+        ("explained problem", _problem(index)),
         ("attribute keywords", json.dumps(kwargs, sort_keys=True)),
         ("explained class", index.get("target")),
         ("examples (dataset digest)", f"{len(labels)} ({index.get('dataset')})"),
@@ -169,14 +168,24 @@ def _run_settings(
     ]
 
 
-def _problem(index: dict[str, Any], kwargs: dict[str, Any]) -> str:
-    """The tolerance and mask rule the maps were learnt under, in words."""
+def _schedule(preset: object) -> object:
+    """A preset as the run recorded it: its name, or a custom schedule's draws and steps."""
+    if isinstance(preset, dict) and "n_samples" in preset:
+        return f"custom: {preset['n_samples']} draws x {preset['n_steps']} steps"
+    return preset
+
+
+def _problem(index: dict[str, Any]) -> str:
+    """The problem the maps were learnt for, in the words the run recorded."""
     if index.get("method") != _NOISEMASK:
         return "not a NoiseMask run"
-    try:
-        return problem_of(problem_settings(kwargs), "the report").describe()
-    except (TypeError, ValueError) as error:  # a run written by another version
-        return f"not readable here ({error})"
+    description = index.get("problem_description")
+    if description is None:
+        return (
+            "not recorded (a run written before the explainer held its problem); explain the "
+            "dataset again into a new directory to record it"
+        )
+    return str(description)
 
 
 def _summary(

@@ -6,22 +6,25 @@ import dataclasses
 
 import pytest
 import torch
-from support import HalfBlindLinear, TinyCNN
+from support import HalfBlindLinear, TinyCNN, steps
 from torch import Tensor
 
-from captum_noisemask import NoiseMaskAttribution, Preset
+from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem, Preset
 from captum_noisemask.core.adam import ProjectedAdam
 from captum_noisemask.core.levels import PerPosition
 from captum_noisemask.core.mask_units import MaskUnits
 from captum_noisemask.core.noise import UniformNoise
 from captum_noisemask.core.objective import OutputConstraint
-from captum_noisemask.core.optimisation import NoisyForward, optimise_noise_levels
+from captum_noisemask.core.optimisation import NoisyNetwork, optimise_noise_levels
+
+#: Half a logit, no mask units: the half-blind model's answer is worked out by hand.
+HALF_A_LOGIT = NoiseMaskProblem(tolerance=0.5, unit="output", thresholds={})
 
 
 def test_ignored_region_is_fully_non_contributing(half_blind: HalfBlindLinear) -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
-    w = NoiseMaskAttribution(half_blind, thresholds={}).attribute(
-        x, highlight="non_contributing", tolerance=0.5, seed=0
+    w = NoiseMaskAttribution(half_blind, HALF_A_LOGIT).attribute(
+        x, highlight="non_contributing", seed=0
     )
     assert torch.equal(w[..., :2], torch.ones_like(w[..., :2]))
     # Full noise on a used pixel moves the logits by up to 4 > 0.5: it must stay low.
@@ -30,8 +33,8 @@ def test_ignored_region_is_fully_non_contributing(half_blind: HalfBlindLinear) -
 
 def test_faithful_preset_finds_the_ignored_region(half_blind: HalfBlindLinear) -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
-    w = NoiseMaskAttribution(half_blind, thresholds={}).attribute(
-        x, preset="faithful", highlight="non_contributing", tolerance=0.5, seed=0
+    w = NoiseMaskAttribution(half_blind, HALF_A_LOGIT).attribute(
+        x, preset="faithful", highlight="non_contributing", seed=0
     )
     # No hinge gradient and no draw variance there: Adam travels lr x 400 steps = 1.5 > 1.
     assert torch.equal(w[..., :2], torch.ones_like(w[..., :2]))
@@ -40,9 +43,9 @@ def test_faithful_preset_finds_the_ignored_region(half_blind: HalfBlindLinear) -
 
 def test_contributing_is_one_minus_non_contributing(half_blind: HalfBlindLinear) -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
-    explainer = NoiseMaskAttribution(half_blind, thresholds={})
-    w = explainer.attribute(x, highlight="non_contributing", seed=3, n_steps=10)
-    c = explainer.attribute(x, highlight="contributing", seed=3, n_steps=10)
+    explainer = NoiseMaskAttribution(half_blind, NoiseMaskProblem(thresholds={}))
+    w = explainer.attribute(x, highlight="non_contributing", seed=3, preset=steps(10))
+    c = explainer.attribute(x, highlight="contributing", seed=3, preset=steps(10))
     torch.testing.assert_close(c, 1 - w)
 
 
@@ -78,13 +81,13 @@ def _reference_draw_gradients(model: TinyCNN, x: Tensor, w: Tensor, noise: Tenso
     return torch.stack(grads)
 
 
-def _problem(model: TinyCNN, x: Tensor, n_samples: int, ibs: int | None) -> NoisyForward:
+def _problem(model: TinyCNN, x: Tensor, n_samples: int, ibs: int | None) -> NoisyNetwork:
     constraint = OutputConstraint(None, x.shape[0], 0.01, None)
     with torch.no_grad():
         masks, clean_output = MaskUnits.record(model, {model.conv1: 0.1}, lambda: model(x))
     noise = UniformNoise([x.shape[1:]], [1.0], x.dtype, x.device, antithetic=False, seed=7)
     layout = PerPosition([tuple(x.shape)])
-    return NoisyForward(
+    return NoisyNetwork(
         model, (x,), (), constraint, clean_output, masks, noise, layout, n_samples, ibs
     )
 
@@ -113,7 +116,7 @@ def test_hinge_gradient_and_draw_variance_match_a_plain_loop(
 def test_first_step_is_an_adam_step_on_the_objective_then_projection(
     tiny_cnn: TinyCNN, images: Tensor
 ) -> None:
-    settings = Preset(n_samples=6, n_steps=1, lr=0.3, tolerance=0.01, init=0.5)
+    settings = Preset(n_samples=6, n_steps=1, lr=0.3, init=0.5)
     result = optimise_noise_levels(_problem(tiny_cnn, images, 6, None), settings)
     w0 = torch.full((3, 1, 8, 8), 0.5, requires_grad=True)
     noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1
@@ -128,7 +131,7 @@ def test_first_step_is_an_adam_step_on_the_objective_then_projection(
 def test_cosine_schedule_reaches_final_learning_rate() -> None:
     from captum_noisemask.core.optimisation import _learning_rate
 
-    preset = Preset(n_samples=1, n_steps=11, lr=0.1, tolerance=0.0, lr_final=0.01)
+    preset = Preset(n_samples=1, n_steps=11, lr=0.1, lr_final=0.01)
     rates = [_learning_rate(preset, s) for s in range(11)]
     assert rates[0] == 0.1 and abs(rates[-1] - 0.01) < 1e-12
     assert all(a > b for a, b in zip(rates, rates[1:], strict=False))
@@ -152,14 +155,14 @@ def test_projected_adam_is_torch_adam_followed_by_clamping() -> None:
 
 
 def test_emulated_preset_rescales_learning_rate_and_betas() -> None:
-    reference = Preset(n_samples=100, n_steps=15_000, lr=1e-4, tolerance=1.0)
+    reference = Preset(n_samples=100, n_steps=15_000, lr=1e-4)
     emulated = reference.emulated(n_samples=32, n_steps=150)
     assert emulated.lr == pytest.approx(1e-2)
     assert emulated.betas == pytest.approx((0.9**100, 0.999**100))
     assert emulated.emulated_samples == 100 and emulated.antithetic
-    assert (emulated.n_samples, emulated.n_steps, emulated.tolerance) == (32, 150, 1.0)
+    assert (emulated.n_samples, emulated.n_steps) == (32, 150)
     with pytest.raises(ValueError, match="constant learning rate"):
-        Preset(n_samples=1, n_steps=10, lr=0.1, tolerance=0.0, lr_final=0.01).emulated(1, 1)
+        Preset(n_samples=1, n_steps=10, lr=0.1, lr_final=0.01).emulated(1, 1)
     with pytest.raises(ValueError, match="constant learning rate"):
         emulated.emulated(n_samples=8, n_steps=10)
 
@@ -167,7 +170,7 @@ def test_emulated_preset_rescales_learning_rate_and_betas() -> None:
 def test_first_emulated_step_feeds_the_draw_variance_to_the_second_moment(
     tiny_cnn: TinyCNN, images: Tensor
 ) -> None:
-    settings = Preset(n_samples=6, n_steps=1, lr=0.3, tolerance=0.01, init=0.5, emulated_samples=2)
+    settings = Preset(n_samples=6, n_steps=1, lr=0.3, init=0.5, emulated_samples=2)
     result = optimise_noise_levels(_problem(tiny_cnn, images, 6, None), settings)
     w0 = torch.full((3, 1, 8, 8), 0.5)
     noise = torch.rand(6, 1, 1, 8, 8, generator=torch.Generator().manual_seed(7)) * 2 - 1

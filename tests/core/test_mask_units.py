@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from support import TinyCNN, make_tiny_cnn
+from support import TinyCNN, make_tiny_cnn, steps
 from torch import Tensor, nn
 
-from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem
 from captum_noisemask._utils.hooks import forward_hooks
 from captum_noisemask.core.mask_units import MaskUnits, resolve_thresholds
 from captum_noisemask.lab.architectures import ARCHITECTURES, build
@@ -122,22 +122,24 @@ def test_a_threshold_can_name_the_relu_module(images: Tensor) -> None:
 
 def test_unknown_layer_name_lists_the_valid_ones(tiny_cnn: TinyCNN) -> None:
     with pytest.raises(ValueError, match=r"unknown layer 'conv9'.*'conv1'.*'fc2'"):
-        NoiseMaskAttribution(tiny_cnn, thresholds={"conv9": 0.0})
+        NoiseMaskAttribution(tiny_cnn, NoiseMaskProblem(thresholds={"conv9": 0.0}))
 
 
 def test_a_layer_no_relu_reads_is_refused(tiny_cnn: TinyCNN, images: Tensor) -> None:
     with pytest.raises(ValueError, match=r"'fc2' feeds no ReLU.*sites: conv1, conv2, fc1"):
-        NoiseMaskAttribution(tiny_cnn, thresholds={"fc2": 0.0}).attribute(images, n_steps=1)
+        explainer = NoiseMaskAttribution(tiny_cnn, NoiseMaskProblem(thresholds={"fc2": 0.0}))
+        explainer.attribute(images, preset=steps(1))
     with pytest.raises(ValueError, match="feeds no ReLU"):
-        NoiseMaskAttribution(tiny_cnn, thresholds={nn.Linear(2, 2): 0.0}).attribute(images)
+        stranger = NoiseMaskProblem(thresholds={nn.Linear(2, 2): 0.0})
+        NoiseMaskAttribution(tiny_cnn, stranger).attribute(images)
 
 
 @pytest.mark.parametrize("bad", [-0.1, float("nan")])
 def test_negative_or_nan_thresholds_are_refused(tiny_cnn: TinyCNN, bad: float) -> None:
     with pytest.raises(ValueError, match=">= 0"):
-        NoiseMaskAttribution(tiny_cnn, thresholds={"conv1": bad})
+        NoiseMaskProblem(thresholds={"conv1": bad})
     with pytest.raises(ValueError, match=">= 0"):
-        NoiseMaskAttribution(tiny_cnn, thresholds=bad)
+        NoiseMaskProblem(thresholds=bad)
 
 
 def test_empty_mapping_disables_masking(tiny_cnn: TinyCNN, images: Tensor) -> None:
@@ -209,7 +211,10 @@ def test_a_different_control_flow_is_refused(images: Tensor) -> None:
 
 
 def test_masks_change_the_map(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    settings = dict(n_steps=10, n_samples=4, seed=0, tolerance=0.01, mask_rule="paper")
-    masked = NoiseMaskAttribution(tiny_cnn).attribute(images, **settings)
-    unmasked = NoiseMaskAttribution(tiny_cnn, thresholds={}).attribute(images, **settings)
+    problem = NoiseMaskProblem(tolerance=0.01, unit="output", mask_rule="paper")
+    settings = dict(preset=steps(10, n_samples=4), seed=0)
+    masked = NoiseMaskAttribution(tiny_cnn, problem).attribute(images, **settings)
+    unmasked = NoiseMaskAttribution(tiny_cnn, problem.replace(thresholds={})).attribute(
+        images, **settings
+    )
     assert not torch.equal(masked, unmasked)

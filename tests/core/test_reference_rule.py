@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem
 from captum_noisemask.lab.architectures import ARCHITECTURES, build
 from captum_noisemask.lab.tasks.classifiers import PaperCNN
 
@@ -25,8 +25,8 @@ def test_masking_alone_never_changes_the_clean_outputs(name: str, thresholds: ob
         model, x = PaperCNN().eval(), torch.rand(2, 1, 28, 28)
     else:
         model, x = build(name), _inputs(name)
-    explainer = NoiseMaskAttribution(model, thresholds=thresholds)  # type: ignore[arg-type]
-    report = explainer.inspect_masks(x, mask_rule="reference")
+    problem = NoiseMaskProblem(mask_rule="reference", thresholds=thresholds)  # type: ignore[arg-type]
+    report = NoiseMaskAttribution(model, problem).inspect_masks(x)
     assert sum(float(s.switched_off.sum()) for s in report.sites) > 0  # not vacuous
     assert float(report.output_change.max()) <= 1e-5
 
@@ -59,19 +59,17 @@ def _object_on_blank() -> Tensor:
 
 def test_units_a_blank_image_turns_on_are_silenced_only_by_the_reference_rule() -> None:
     model, x = BlankPositive().eval(), _object_on_blank()
-    explainer = NoiseMaskAttribution(model)
-    paper = explainer.inspect_masks(x, mask_rule="paper")
-    reference = explainer.inspect_masks(x, mask_rule="reference")
+    paper = NoiseMaskAttribution(model, NoiseMaskProblem(mask_rule="paper")).inspect_masks(x)
+    reference = NoiseMaskAttribution(model, NoiseMaskProblem()).inspect_masks(x)
     assert float(paper.sites[0].silenced[0]) == 0.0  # 1 + 0 > 0: nothing is off
     assert float(reference.sites[0].silenced[0]) == pytest.approx(32 / 36)  # the background
 
 
 def test_the_reference_rule_puts_the_background_on_the_non_contributing_side() -> None:
     model, x = BlankPositive().eval(), _object_on_blank()
-    explainer = NoiseMaskAttribution(model)
-    settings = dict(tolerance=0.5, n_steps=150, seed=0)
-    paper = explainer.attribute(x, mask_rule="paper", **settings)  # type: ignore[arg-type]
-    reference = explainer.attribute(x, mask_rule="reference", **settings)  # type: ignore[arg-type]
+    problem = NoiseMaskProblem(tolerance=0.5, unit="output")
+    paper = NoiseMaskAttribution(model, problem.replace(mask_rule="paper")).attribute(x, seed=0)
+    reference = NoiseMaskAttribution(model, problem).attribute(x, seed=0)
     background = torch.ones_like(x, dtype=torch.bool)
     background[..., 2:4, 2:4] = False
     # Held at its clean value, noise on the background cannot move the output: w = 1 there.
@@ -82,16 +80,17 @@ def test_the_reference_rule_puts_the_background_on_the_non_contributing_side() -
 
 def test_baselines_follow_captums_convention_and_are_checked() -> None:
     model, x = BlankPositive().eval(), _object_on_blank()
-    explainer = NoiseMaskAttribution(model)
+    explainer = NoiseMaskAttribution(model)  # the reference rule
     # A baseline equal to the input leaves nothing that shows more than it: all silenced.
-    same = explainer.inspect_masks(x, mask_rule="reference", baselines=x)
+    same = explainer.inspect_masks(x, baselines=x)
     assert float(same.sites[0].silenced[0]) == 1.0
     with pytest.raises(ValueError, match=r"baselines\[0\] has shape \(3,\)"):
-        explainer.inspect_masks(x, mask_rule="reference", baselines=torch.zeros(3))
+        explainer.inspect_masks(x, baselines=torch.zeros(3))
+    paper = NoiseMaskAttribution(model, NoiseMaskProblem.paper())
     with pytest.raises(ValueError, match="mask_rule='reference'"):
-        explainer.attribute(x, mask_rule="paper", baselines=0.0, n_steps=1)
+        paper.attribute(x, baselines=0.0)
     with pytest.raises(ValueError, match="unknown mask_rule"):
-        explainer.attribute(x, mask_rule="blank", n_steps=1)
+        NoiseMaskProblem(mask_rule="blank")  # type: ignore[arg-type]
 
 
 def test_a_reference_pass_with_other_control_flow_is_refused() -> None:
@@ -103,4 +102,4 @@ def test_a_reference_pass_with_other_control_flow_is_refused() -> None:
             return y.flatten(1).sum(1, keepdim=True)
 
     with pytest.raises(ValueError, match="baselines: the model ran 1 ReLU-family calls"):
-        NoiseMaskAttribution(Branches()).inspect_masks(_object_on_blank(), mask_rule="reference")
+        NoiseMaskAttribution(Branches()).inspect_masks(_object_on_blank())

@@ -15,13 +15,13 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from captum.attr import Saliency
-from support import make_tiny_cnn
+from support import make_tiny_cnn, steps
 
 from captum_noisemask import LabelledImages, NoiseMaskAttribution
 from captum_noisemask.dataset_runs.distributed import process_group
 from captum_noisemask.dataset_runs.runner import attribute_dataset, load_results
 
-SETTINGS = {"n_steps": 4, "n_samples": 4, "seed": 0}
+SETTINGS = {"preset": steps(4, n_samples=4), "seed": 0}
 #: Four steps leave every level where the first steps put it: the maps are constant.
 pytestmark = pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")
 TESTS = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from captum.attr import LRP, IntegratedGradients, NoiseTunnel, Occlusion, Saliency
-from support import HalfBlindLinear, TinyCNN, make_tiny_cnn
+from support import HalfBlindLinear, TinyCNN, make_tiny_cnn, steps
 from torch import Tensor, nn
 
 from captum_noisemask import LabelledImages, NoiseMaskAttribution
@@ -198,7 +198,7 @@ def test_max_sensitivity_separates_a_stable_map_from_a_random_one() -> None:
 
 def test_max_sensitivity_passes_method_arguments(tiny_cnn: TinyCNN, images: Tensor) -> None:
     explain = NoiseMaskAttribution(tiny_cnn).attribute
-    kwargs = {"seed": 0, "n_steps": 5, "n_samples": 4}
+    kwargs = {"seed": 0, "preset": steps(5, n_samples=4)}
     first = max_sensitivity(explain, images, torch.tensor([0, 1, 2]), n_perturb_samples=2,
                             explanation_kwargs=kwargs)  # fmt: skip
     again = max_sensitivity(explain, images, torch.tensor([0, 1, 2]), n_perturb_samples=2,

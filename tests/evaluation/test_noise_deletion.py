@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
-from support import HalfBlindLinear
+from support import HalfBlindLinear, make_tiny_cnn
 
+from captum_noisemask import NoiseMaskProblem
 from captum_noisemask.evaluation import noise_deletion_curve
 
 
@@ -35,11 +35,20 @@ def test_a_map_that_ranks_the_used_half_first_frees_the_other_half() -> None:
 
 def test_an_output_tolerance_and_a_target_are_respected() -> None:
     model, x = HalfBlindLinear().eval(), torch.rand(2, 1, 4, 4)
-    wide = noise_deletion_curve(model, x, _maps()["wrong"], target=0, tolerance=100.0, n_steps=4)
+    band = NoiseMaskProblem(tolerance=100.0, unit="output")
+    wide = noise_deletion_curve(model, x, _maps()["wrong"], target=0, problem=band, n_steps=4)
     assert torch.all(wide.kept[:, :-1] >= 0.5)  # a huge band: only decision flips count
 
 
-def test_two_tolerances_are_refused() -> None:
-    x = torch.rand(1, 1, 4, 4)
-    with pytest.raises(ValueError, match="pass one of"):
-        noise_deletion_curve(HalfBlindLinear(), x, x, tolerance=1.0, response_tolerance=0.4)
+def test_the_problem_s_mask_units_are_not_used() -> None:
+    """The plain model is asked: a harsh mask rule gives the same curve as none."""
+    model = make_tiny_cnn()
+    x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    maps = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    harsh = NoiseMaskProblem(mask_rule="paper", thresholds=0.3)
+
+    def kept(problem: NoiseMaskProblem) -> torch.Tensor:
+        return noise_deletion_curve(model, x, maps, problem=problem, n_steps=4, n_draws=50).kept
+
+    assert float(kept(NoiseMaskProblem()).std()) > 0  # the curve is not flat
+    torch.testing.assert_close(kept(harsh), kept(harsh.replace(thresholds={})))

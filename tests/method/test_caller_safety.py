@@ -6,12 +6,12 @@ import warnings
 
 import pytest
 import torch
-from support import TinyCNN, make_tiny_cnn
+from support import TinyCNN, make_tiny_cnn, steps
 from torch import Tensor, nn
 
 from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution
 
-FAST = dict(n_steps=4, n_samples=4, seed=0)
+FAST = dict(preset=steps(4, n_samples=4), seed=0)
 
 
 def _hook_count(model: nn.Module) -> int:

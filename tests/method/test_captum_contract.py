@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import inspect
+
 import matplotlib
 import pytest
 import torch
 from captum.attr import NoiseTunnel, Saliency, visualization
 from captum.metrics import infidelity, sensitivity_max
-from support import TinyCNN
+from support import TinyCNN, steps
 from torch import Tensor, nn
 
-from captum_noisemask import NoiseMaskAttribution
+from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem
 
 matplotlib.use("Agg")
-FAST = dict(n_steps=5, n_samples=4, seed=0)
+FAST = dict(preset=steps(5, n_samples=4), seed=0)
+NO_MASKS = NoiseMaskProblem(thresholds={})
+STRICT = NoiseMaskProblem(tolerance=0.01, unit="output")
+
+
+def test_attribute_has_captum_s_size_and_the_problem_lives_on_the_explainer(
+    tiny_cnn: TinyCNN,
+) -> None:
+    """Captum's own methods take 7-9 parameters; what defines the problem is not per call."""
+    signature = inspect.signature(NoiseMaskAttribution.attribute)
+    assert len(signature.parameters) - 1 <= 12  # without self
+    for method in (NoiseMaskAttribution.certify, NoiseMaskAttribution.compute_convergence_delta):
+        kinds = {p.kind for p in inspect.signature(method).parameters.values()}
+        assert inspect.Parameter.VAR_KEYWORD not in kinds
+        assert inspect.Parameter.VAR_POSITIONAL not in kinds
+    problem = NoiseMaskProblem(tolerance=0.2, held_to="masked")
+    assert NoiseMaskAttribution(tiny_cnn, problem=problem).problem is problem
 
 
 def test_single_tensor_in_single_tensor_out(tiny_cnn: TinyCNN, images: Tensor) -> None:
@@ -42,7 +60,7 @@ def test_tuple_inputs_get_one_map_each() -> None:
 
     model = TwoInputs().eval()
     x = (torch.rand(2, 1, 4, 4), torch.rand(2, 5))
-    out = NoiseMaskAttribution(model, thresholds={}).attribute(x, target=0, **FAST)
+    out = NoiseMaskAttribution(model, NO_MASKS).attribute(x, target=0, **FAST)
     assert isinstance(out, tuple) and [o.shape for o in out] == [t.shape for t in x]
 
 
@@ -69,10 +87,10 @@ def test_every_captum_target_form(tiny_cnn: TinyCNN, images: Tensor, target: obj
 
 
 def test_per_example_targets_equal_separate_runs(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    explainer = NoiseMaskAttribution(tiny_cnn)
-    together = explainer.attribute(images, target=[0, 2, 1], tolerance=0.01, **FAST)
+    explainer = NoiseMaskAttribution(tiny_cnn, STRICT)
+    together = explainer.attribute(images, target=[0, 2, 1], **FAST)
     for b, t in enumerate([0, 2, 1]):
-        alone = explainer.attribute(images[b : b + 1], target=t, tolerance=0.01, **FAST)
+        alone = explainer.attribute(images[b : b + 1], target=t, **FAST)
         torch.testing.assert_close(together[b : b + 1], alone, atol=1e-5, rtol=0)
 
 
@@ -84,7 +102,7 @@ def test_target_changes_the_map(half_blind: nn.Module) -> None:
             return torch.stack([4 * x[..., :2].sum((1, 2, 3)), 4 * x[..., 2:].sum((1, 2, 3))], 1)
 
     x = torch.rand(1, 1, 4, 4)
-    explainer = NoiseMaskAttribution(TwoHeads().eval(), thresholds={})
+    explainer = NoiseMaskAttribution(TwoHeads().eval(), NO_MASKS)
     left = explainer.attribute(x, target=0, seed=0, highlight="non_contributing")
     right = explainer.attribute(x, target=1, seed=0, highlight="non_contributing")
     assert torch.equal(left[..., 2:], torch.ones_like(left[..., 2:]))
@@ -104,8 +122,9 @@ def test_additional_forward_args_follow_their_rows() -> None:
     with torch.no_grad():
         model.fc.weight.fill_(3.0)
     x, scale = torch.rand(3, 4), torch.tensor([1.0, 0.0, 2.0])
-    w = NoiseMaskAttribution(model, thresholds={}).attribute(
-        x, additional_forward_args=(scale, 0.5), highlight="non_contributing", tolerance=0.0, seed=0
+    exact = NoiseMaskProblem(tolerance=0.0, unit="output", thresholds={})
+    w = NoiseMaskAttribution(model, exact).attribute(
+        x, additional_forward_args=(scale, 0.5), highlight="non_contributing", seed=0
     )
     # Example 1's output is multiplied by 0: nothing it gets matters; the others' does.
     assert torch.equal(w[1], torch.ones_like(w[1]))
@@ -160,9 +179,9 @@ def test_visualize_image_attr(tiny_cnn: TinyCNN, images: Tensor) -> None:
 def test_convergence_delta_is_per_example_and_non_negative(
     tiny_cnn: TinyCNN, images: Tensor
 ) -> None:
-    explainer = NoiseMaskAttribution(tiny_cnn)
+    explainer = NoiseMaskAttribution(tiny_cnn, NoiseMaskProblem(tolerance=0.0, unit="output"))
     assert explainer.has_convergence_delta()
-    out, delta = explainer.attribute(images, return_convergence_delta=True, tolerance=0.0, **FAST)
+    out, delta = explainer.attribute(images, return_convergence_delta=True, **FAST)
     assert delta.shape == (3,) and (delta >= 0).all() and (delta > 0).any()
 
 
@@ -178,7 +197,6 @@ def test_float64(tiny_cnn: TinyCNN, images: Tensor) -> None:
 
 
 def test_output_transform_softmax(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    out = NoiseMaskAttribution(tiny_cnn).attribute(
-        images, output_transform=lambda y: y.softmax(-1), tolerance=0.01, **FAST
-    )
+    softmax = STRICT.replace(output_transform=lambda y: y.softmax(-1))
+    out = NoiseMaskAttribution(tiny_cnn, softmax).attribute(images, **FAST)
     assert out.shape == images.shape

@@ -1,17 +1,23 @@
-"""certify measures the map's claim; guarantee= makes it hold; response_tolerance binds on
+"""certify measures the map's claim; guarantee= makes it hold; a response tolerance binds on
 quiet models. Known answers come from models whose noise response is worked out by hand."""
 
 from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import pytest
 import torch
-from support import make_tiny_cnn
+from support import make_tiny_cnn, steps
 from torch import Tensor, nn
 
-from captum_noisemask import DegenerateMapWarning, GuaranteeWarning, NoiseMaskAttribution
+from captum_noisemask import (
+    DegenerateMapWarning,
+    GuaranteeWarning,
+    NoiseMaskAttribution,
+    NoiseMaskProblem,
+)
 from captum_noisemask.core.statistics import clopper_pearson_lower
 
 
@@ -46,9 +52,9 @@ def test_certificate_matches_the_worked_out_probabilities() -> None:
     # Clean x[0] = 1, noise U * 1: both outputs stay within 0.5 iff |U| <= 0.5 (p = 0.5); the
     # decision (output 0 above 0.3) flips iff U < -0.7 (p = 0.15).
     x = torch.ones(1, 1, 2, 2)
-    explainer = NoiseMaskAttribution(FirstPixelAndConstant())
+    explainer = NoiseMaskAttribution(FirstPixelAndConstant(), HALF_A_UNIT)
     cert = explainer.certify(
-        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0, tolerance=0.5
+        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0
     )
     for network in (cert.masked, cert.plain):  # no ReLU: both networks are the model
         assert float(network.within[0]) == pytest.approx(0.5, abs=0.03)
@@ -59,18 +65,42 @@ def test_certificate_matches_the_worked_out_probabilities() -> None:
     assert float(cert.necessity[0]) == 0.0
     # With w = 0 at pixel (0, 0) it is the contributing one: full noise there leaves 0.5.
     needed = explainer.certify(
-        x, _one_pixel_map(0.0), highlight="non_contributing", n_draws=4000, seed=0, tolerance=0.5
+        x, _one_pixel_map(0.0), highlight="non_contributing", n_draws=4000, seed=0
     )
     assert float(needed.necessity[0]) == pytest.approx(0.5, abs=0.03)
     assert float(needed.plain.within[0]) == 1.0  # no noise at all: every draw is within
+
+
+def test_certify_measures_the_explainer_s_own_problem_without_being_told_again() -> None:
+    # Within a quarter iff |U| <= 0.25 (p = 0.25); the default problem would hold another band.
+    x = torch.ones(1, 1, 2, 2)
+    quarter = NoiseMaskProblem(tolerance=0.25, unit="output", held_to="masked")
+    explainer = NoiseMaskAttribution(FirstPixelAndConstant(), quarter)
+    maps = explainer.attribute(x, preset=steps(5), seed=0)
+    assert explainer.problem is quarter
+    cert = explainer.certify(
+        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0
+    )
+    assert float(cert.masked.within[0]) == pytest.approx(0.25, abs=0.03)
+    default = NoiseMaskAttribution(FirstPixelAndConstant()).certify(
+        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0
+    )
+    assert abs(float(default.masked.within[0]) - 0.25) > 0.1
+    # The map the explainer made is measured on the same problem: the same numbers as a
+    # fresh explainer built with that problem.
+    again = NoiseMaskAttribution(FirstPixelAndConstant(), quarter).certify(x, maps, seed=1)
+    torch.testing.assert_close(
+        explainer.certify(x, maps, seed=1).masked.within, again.masked.within
+    )
 
 
 def test_certificate_agrees_with_an_independent_monte_carlo_estimate() -> None:
     model = make_tiny_cnn()
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(3))
     w = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(4)) * 0.5
-    cert = NoiseMaskAttribution(model, thresholds={}).certify(
-        x, w, highlight="non_contributing", n_draws=3000, seed=0, tolerance=0.004
+    problem = NoiseMaskProblem(tolerance=0.004, unit="output", thresholds={})
+    cert = NoiseMaskAttribution(model, problem).certify(
+        x, w, highlight="non_contributing", n_draws=3000, seed=0
     )
     generator = torch.Generator().manual_seed(123)
     with torch.no_grad():
@@ -88,14 +118,20 @@ def test_certificate_agrees_with_an_independent_monte_carlo_estimate() -> None:
 def test_masking_alone_is_a_violation_only_when_held_to_the_plain_output() -> None:
     model = make_tiny_cnn()
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    explainer = NoiseMaskAttribution(model, thresholds=0.3)  # switches on-units off
-    assert float(explainer.inspect_masks(x, mask_rule="paper").output_change.min()) > 1e-3
+    # Threshold 0.3 switches on-units off.
+    problem = NoiseMaskProblem(tolerance=1e-4, unit="output", mask_rule="paper", thresholds=0.3)
+    explainer = NoiseMaskAttribution(model, problem)
+    assert float(explainer.inspect_masks(x).output_change.min()) > 1e-3
     no_noise = torch.zeros_like(x)
-    problem = dict(highlight="non_contributing", n_draws=50, tolerance=1e-4, mask_rule="paper")
-    plain = explainer.certify(x, no_noise, **problem)  # type: ignore[arg-type]
-    masked = explainer.certify(x, no_noise, held_to="masked", **problem)  # type: ignore[arg-type]
+    measure = dict(highlight="non_contributing", n_draws=50)
+
+    def certify(problem: NoiseMaskProblem) -> Any:
+        return NoiseMaskAttribution(model, problem).certify(x, no_noise, **measure)  # type: ignore[arg-type]
+
+    plain = certify(problem)
+    masked = certify(problem.replace(held_to="masked"))
     # The reference rule holds silenced units at their clean values: no offset at all.
-    reference = explainer.certify(x, no_noise, **{**problem, "mask_rule": "reference"})  # type: ignore[arg-type]
+    reference = certify(problem.replace(mask_rule="reference"))
     assert torch.all(reference.masked.within == 1)
     assert torch.all(plain.masked.within == 0) and torch.all(plain.plain.within == 1)
     assert torch.all(masked.masked.within == 1)
@@ -119,16 +155,21 @@ class QuietHalfReader(nn.Module):
         return self.fc(features.mean((2, 3)))
 
 
+#: Held to the masked clean output: on the quiet model masking alone (0.2 on the conv)
+#: moves the logit by about as much as full noise does.
+HELD_TO_MASKED = NoiseMaskProblem(held_to="masked")
+HALF_A_UNIT = NoiseMaskProblem(tolerance=0.5, unit="output")
+
+
 def _quiet_inputs() -> Tensor:
     return torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
 
 
 def test_the_quiet_model_gets_no_map_from_an_output_tolerance() -> None:
     x = _quiet_inputs()
-    with pytest.warns(DegenerateMapWarning, match="response_tolerance"):
-        maps = NoiseMaskAttribution(QuietHalfReader().eval()).attribute(
-            x, target=0, relative_tolerance=0.01, seed=0
-        )
+    spread = NoiseMaskProblem(tolerance=0.01, unit="spread")
+    with pytest.warns(DegenerateMapWarning, match="unit='response'"):
+        maps = NoiseMaskAttribution(QuietHalfReader().eval(), spread).attribute(x, target=0, seed=0)
     assert torch.all(maps < 0.01)
 
 
@@ -139,8 +180,8 @@ def test_response_tolerance_finds_the_used_half_of_the_quiet_model() -> None:
     x = _quiet_inputs()
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateMapWarning)
-        maps = NoiseMaskAttribution(QuietHalfReader().eval()).attribute(
-            x, target=0, response_tolerance=0.4, held_to="masked", seed=0
+        maps = NoiseMaskAttribution(QuietHalfReader().eval(), HELD_TO_MASKED).attribute(
+            x, target=0, seed=0
         )
     used, ignored = maps[..., :16], maps[..., 16:]
     assert float((ignored < 0.5).float().mean()) >= 0.95  # the ignored half: non-contributing
@@ -152,24 +193,19 @@ def test_response_tolerance_does_not_depend_on_the_output_scale() -> None:
     model = make_tiny_cnn()
     louder = nn.Sequential(model, nn.Identity())
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    settings = dict(response_tolerance=0.4, n_steps=40, seed=0)
-    quiet = NoiseMaskAttribution(model).attribute(x, **settings)  # type: ignore[arg-type]
-    scaled = NoiseMaskAttribution(louder).attribute(
-        x,
-        output_transform=lambda y: 1000 * y,
-        **settings,  # type: ignore[arg-type]
-    )
+    quiet = NoiseMaskAttribution(model).attribute(x, preset=steps(40), seed=0)
+    thousandfold = NoiseMaskProblem(output_transform=lambda y: 1000 * y)
+    scaled = NoiseMaskAttribution(louder, thousandfold).attribute(x, preset=steps(40), seed=0)
     assert torch.allclose(quiet, scaled, atol=1e-3)
 
 
 def test_a_guaranteed_map_meets_its_bound_on_fresh_draws() -> None:
     x = _quiet_inputs()
-    explainer = NoiseMaskAttribution(QuietHalfReader().eval())
-    problem = dict(response_tolerance=0.4, held_to="masked")
-    maps = explainer.attribute(x, target=0, guarantee=0.95, seed=0, **problem)  # type: ignore[arg-type]
-    unguaranteed = explainer.attribute(x, target=0, seed=0, **problem)  # type: ignore[arg-type]
-    fresh = explainer.certify(x, maps, target=0, seed=7, **problem)  # type: ignore[arg-type]
-    before = explainer.certify(x, unguaranteed, target=0, seed=7, **problem)  # type: ignore[arg-type]
+    explainer = NoiseMaskAttribution(QuietHalfReader().eval(), HELD_TO_MASKED)
+    maps = explainer.attribute(x, target=0, guarantee=0.95, seed=0)
+    unguaranteed = explainer.attribute(x, target=0, seed=0)
+    fresh = explainer.certify(x, maps, target=0, seed=7)
+    before = explainer.certify(x, unguaranteed, target=0, seed=7)
     assert torch.all(fresh.masked.within_lower >= 0.95)
     assert torch.all(before.masked.within_lower < 0.95)  # the calibration had work to do
     assert torch.all(maps >= unguaranteed - 1e-6)  # levels only go down
@@ -179,11 +215,10 @@ def test_a_guaranteed_map_meets_its_bound_on_fresh_draws() -> None:
 def test_an_impossible_guarantee_warns_with_the_way_out() -> None:
     model = make_tiny_cnn()
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    explainer = NoiseMaskAttribution(model, thresholds=0.3)
+    problem = NoiseMaskProblem(tolerance=1e-4, unit="output", mask_rule="paper", thresholds=0.3)
+    explainer = NoiseMaskAttribution(model, problem)
     with pytest.warns(GuaranteeWarning, match="held_to='masked'"):
-        maps = explainer.attribute(
-            x, tolerance=1e-4, mask_rule="paper", guarantee=0.9, n_steps=5, seed=0
-        )
+        maps = explainer.attribute(x, guarantee=0.9, preset=steps(5), seed=0)
     assert torch.all(maps == 1)  # no noise anywhere: the least a map can claim
 
 
@@ -193,14 +228,15 @@ def test_an_impossible_guarantee_warns_with_the_way_out() -> None:
         ({"n_draws": 0}, ValueError, "n_draws"),
         ({"confidence": 1.0}, ValueError, "confidence"),
         ({"steps": 3}, TypeError, "unexpected keyword.*'steps'"),
-        ({"held_to": "clean"}, ValueError, "held_to"),
-        ({"tolerance": 1.0, "response_tolerance": 0.4}, ValueError, "pass one of"),
+        ({"tolerance": 1.0}, TypeError, "unexpected keyword.*'tolerance'"),
+        ({"baselines": 0.5, "n_draws": 10}, ValueError, "baselines are the reference"),
     ],
 )
 def test_bad_certify_arguments_are_named(kwargs: dict, error: type, match: str) -> None:
     x = torch.rand(1, 1, 8, 8)
     with pytest.raises(error, match=match):
-        NoiseMaskAttribution(make_tiny_cnn()).certify(x, torch.zeros_like(x), **kwargs)
+        paper = NoiseMaskAttribution(make_tiny_cnn(), NoiseMaskProblem.paper())
+        paper.certify(x, torch.zeros_like(x), **kwargs)
 
 
 @pytest.mark.parametrize("bad", [torch.full((1, 1, 8, 8), 1.5), torch.full((1, 1, 8, 8), math.nan)])
@@ -224,6 +260,7 @@ def test_the_certificate_prints_a_table() -> None:
 
 def test_a_guarantee_that_full_noise_meets_says_nothing_can_contribute() -> None:
     x = _quiet_inputs()
-    explainer = NoiseMaskAttribution(QuietHalfReader().eval())
+    one_logit = NoiseMaskProblem(tolerance=1.0, unit="output")
+    explainer = NoiseMaskAttribution(QuietHalfReader().eval(), one_logit)
     with pytest.warns(GuaranteeWarning, match="full noise on every position already meets"):
-        explainer.attribute(x, target=0, tolerance=1.0, guarantee=0.95, n_steps=20, seed=0)
+        explainer.attribute(x, target=0, guarantee=0.95, preset=steps(20), seed=0)

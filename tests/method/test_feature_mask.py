@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from support import HalfBlindLinear
+from support import HalfBlindLinear, steps
 from torch import Tensor, nn
 
-from captum_noisemask import NoiseMaskAttribution, grid_feature_mask
+from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem, grid_feature_mask
 
-QUICK = dict(n_steps=40, n_samples=8, seed=0, lr=0.1)
+QUICK = dict(preset=steps(40, n_samples=8).with_lr(0.1), seed=0)
 
 
 def _halves() -> Tensor:
@@ -54,7 +54,7 @@ def test_an_id_shared_by_two_inputs_is_one_feature() -> None:
 
     a, b = torch.rand(1, 3), torch.rand(1, 2)
     masks = (torch.tensor([[0, 1, 2]]), torch.tensor([[2, 2]]))
-    maps_a, maps_b = NoiseMaskAttribution(Sum(), thresholds={}).attribute(
+    maps_a, maps_b = NoiseMaskAttribution(Sum(), NoiseMaskProblem(thresholds={})).attribute(
         (a, b), feature_mask=masks, **QUICK
     )
     assert torch.equal(maps_b[0, 0], maps_a[0, 2]) and torch.equal(maps_b[0, 1], maps_a[0, 2])

@@ -7,14 +7,16 @@ import warnings
 
 import pytest
 import torch
-from support import HalfBlindLinear, TinyCNN
+from support import HalfBlindLinear, TinyCNN, steps
 from torch import Tensor, nn
 
-from captum_noisemask import FAST, DegenerateMapWarning, NoiseMaskAttribution
+from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution, NoiseMaskProblem
 from captum_noisemask.lab.architectures import build
 
 #: Travels about 2.5 in w: enough for every level to reach 0 or 1.
-QUICK = dict(n_steps=40, n_samples=8, seed=0, lr=0.1)
+QUICK = dict(preset=steps(40, n_samples=8).with_lr(0.1), seed=0)
+ONE_LOGIT = NoiseMaskProblem(tolerance=1.0, unit="output")
+RELATIVE = NoiseMaskProblem(tolerance=0.05, unit="spread")
 
 
 class QuietHalfBlind(nn.Module):
@@ -30,8 +32,8 @@ class QuietHalfBlind(nn.Module):
 
 def test_a_quiet_model_warns_instead_of_returning_a_silent_empty_map() -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
-    with pytest.warns(DegenerateMapWarning, match=r"constant .*w = 1.*response_tolerance"):
-        maps = NoiseMaskAttribution(QuietHalfBlind().eval()).attribute(x, tolerance=1.0, **QUICK)
+    with pytest.warns(DegenerateMapWarning, match=r"constant .*w = 1.*unit='response'"):
+        maps = NoiseMaskAttribution(QuietHalfBlind().eval(), ONE_LOGIT).attribute(x, **QUICK)
     assert torch.all(maps == 0)
 
 
@@ -48,9 +50,7 @@ def test_relative_tolerance_finds_the_used_half_of_a_quiet_model() -> None:
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error", DegenerateMapWarning)
-        maps = NoiseMaskAttribution(QuietHalfBlind().eval()).attribute(
-            x, relative_tolerance=0.05, **QUICK
-        )
+        maps = NoiseMaskAttribution(QuietHalfBlind().eval(), RELATIVE).attribute(x, **QUICK)
     used, ignored = maps[..., 2:], maps[..., :2]
     assert torch.all(ignored == 0) and float(used.min()) > 0.1
 
@@ -58,20 +58,9 @@ def test_relative_tolerance_finds_the_used_half_of_a_quiet_model() -> None:
 def test_relative_tolerance_scales_with_the_outputs() -> None:
     """The same model at two output scales gets the same map: the tolerance follows the spread."""
     x = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
-    loud = NoiseMaskAttribution(HalfBlindLinear().eval()).attribute(
-        x, relative_tolerance=0.05, **QUICK
-    )
-    quiet = NoiseMaskAttribution(QuietHalfBlind().eval()).attribute(
-        x, relative_tolerance=0.05, **QUICK
-    )
+    loud = NoiseMaskAttribution(HalfBlindLinear().eval(), RELATIVE).attribute(x, **QUICK)
+    quiet = NoiseMaskAttribution(QuietHalfBlind().eval(), RELATIVE).attribute(x, **QUICK)
     torch.testing.assert_close(loud, quiet, atol=1e-4, rtol=0)
-
-
-def test_both_tolerances_are_refused(half_blind: HalfBlindLinear) -> None:
-    with pytest.raises(ValueError, match="pass one of"):
-        NoiseMaskAttribution(half_blind).attribute(
-            torch.rand(1, 1, 4, 4), tolerance=1.0, relative_tolerance=0.1
-        )
 
 
 class FirstTokenReader(nn.Module):
@@ -101,21 +90,23 @@ def test_per_channel_noise_scale_is_applied_per_channel() -> None:
             return x[:, 1].flatten(1).sum(1, keepdim=True).repeat(1, 2) * torch.tensor([1.0, -1.0])
 
     x = torch.zeros(1, 3, 2, 2)
-    explainer = NoiseMaskAttribution(ReadsChannel().eval(), thresholds={})
+    problem = NoiseMaskProblem(tolerance=0.1, unit="output", thresholds={})
     # Noise only on the unread channels: every pixel tolerates full noise.
     silent = torch.tensor([1.0, 1e-6, 1.0]).view(3, 1, 1)
-    scaled = explainer.attribute(x, noise_scale=silent, tolerance=0.1, **QUICK)
-    plain = explainer.attribute(x, tolerance=0.1, **QUICK)
+    model = ReadsChannel().eval()
+    scaled = NoiseMaskAttribution(model, problem.replace(noise_scale=silent)).attribute(x, **QUICK)
+    plain = NoiseMaskAttribution(model, problem).attribute(x, **QUICK)
     assert float(scaled.max()) < 0.01 < float(plain.min())
+    misfit = NoiseMaskAttribution(model, problem.replace(noise_scale=torch.ones(2, 1, 1)))
     with pytest.raises(ValueError, match=r"does not broadcast to one example"):
-        explainer.attribute(x, noise_scale=torch.ones(2, 1, 1), **QUICK)
+        misfit.attribute(x, **QUICK)
 
 
 def test_a_generator_seed_reproduces_the_map(tiny_cnn: TinyCNN, images: Tensor) -> None:
     explainer = NoiseMaskAttribution(tiny_cnn)
-    first = explainer.attribute(images, n_steps=5, seed=torch.Generator().manual_seed(3))
-    second = explainer.attribute(images, n_steps=5, seed=torch.Generator().manual_seed(3))
-    by_int = explainer.attribute(images, n_steps=5, seed=3)
+    first = explainer.attribute(images, preset=steps(5), seed=torch.Generator().manual_seed(3))
+    second = explainer.attribute(images, preset=steps(5), seed=torch.Generator().manual_seed(3))
+    by_int = explainer.attribute(images, preset=steps(5), seed=3)
     torch.testing.assert_close(first, second)
     torch.testing.assert_close(first, by_int)
 
@@ -124,57 +115,48 @@ def test_regression_outputs_need_no_target() -> None:
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 1), nn.Flatten(0)).eval()
     x = torch.rand(3, 1, 4, 4)
     assert model(x).shape == (3,)
-    maps = NoiseMaskAttribution(model).attribute(x, relative_tolerance=0.1, **QUICK)
+    maps = NoiseMaskAttribution(model, RELATIVE.replace(tolerance=0.1)).attribute(x, **QUICK)
     assert maps.shape == x.shape
 
 
 def test_inference_mode_gets_a_clear_error(tiny_cnn: TinyCNN, images: Tensor) -> None:
     with torch.inference_mode(), pytest.raises(RuntimeError, match="outside inference_mode"):
-        NoiseMaskAttribution(tiny_cnn).attribute(images, n_steps=1)
+        NoiseMaskAttribution(tiny_cnn).attribute(images, preset=steps(1))
 
 
 def test_inputs_made_under_inference_mode_work(tiny_cnn: TinyCNN) -> None:
     with torch.inference_mode():
         x = torch.rand(2, 1, 8, 8)
-    assert NoiseMaskAttribution(tiny_cnn).attribute(x, n_steps=2).shape == x.shape
+    assert NoiseMaskAttribution(tiny_cnn).attribute(x, preset=steps(2)).shape == x.shape
 
 
 def test_compute_convergence_delta_matches_the_returned_delta(
     tiny_cnn: TinyCNN, images: Tensor
 ) -> None:
-    explainer = NoiseMaskAttribution(tiny_cnn, thresholds=0.0)  # masking alone changes nothing
+    # Masking alone changes nothing at threshold 0.
+    problem = NoiseMaskProblem(tolerance=0.01, unit="output", thresholds=0.0)
+    explainer = NoiseMaskAttribution(tiny_cnn, problem)
     maps, delta = explainer.attribute(
-        images, n_steps=10, n_samples=8, seed=0, tolerance=0.01, return_convergence_delta=True
+        images, preset=steps(10, n_samples=8), seed=0, return_convergence_delta=True
     )
-    again = explainer.compute_convergence_delta(maps, images, n_samples=8, seed=1, tolerance=0.01)
+    again = explainer.compute_convergence_delta(maps, images, n_samples=8, seed=1)
     assert again.shape == delta.shape == (images.shape[0],)
     # Full noise everywhere violates the tolerance far more than the learned map.
-    worst = explainer.compute_convergence_delta(
-        torch.zeros_like(images), images, seed=1, tolerance=0.01
-    )
+    worst = explainer.compute_convergence_delta(torch.zeros_like(images), images, seed=1)
     assert torch.all(worst >= again) and float(worst.sum()) > 0
-    zero = explainer.compute_convergence_delta(
-        torch.ones_like(images), images, seed=1, tolerance=0.01
-    )
+    zero = explainer.compute_convergence_delta(torch.ones_like(images), images, seed=1)
     assert torch.all(zero == 0)  # no noise: every output stays put
-
-
-def test_an_lr_override_scales_the_annealed_schedule() -> None:
-    assert FAST.with_lr(0.001).lr_final == pytest.approx(0.005 * 0.001 / 0.02)
-    from captum_noisemask.attribution import _settings
-
-    settings = _settings("fast", None, None, 0.001)
-    assert settings.lr_final is not None and settings.lr_final < settings.lr
 
 
 def test_inspect_masks_reports_sites_and_the_cost_of_masking_alone() -> None:
     model = build("resnet18")
     x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
-    exact = NoiseMaskAttribution(model, thresholds=0.0).inspect_masks(x, mask_rule="paper")
+    paper = NoiseMaskProblem.paper()
+    exact = NoiseMaskAttribution(model, paper.replace(thresholds=0.0)).inspect_masks(x)
     assert torch.all(exact.output_change < 1e-5)
     assert all(float(s.switched_off.max()) == 0 for s in exact.sites)
     assert exact.sites[0].name == "bn1" and len(exact.sites) == 17
-    harsh = NoiseMaskAttribution(model, thresholds={"bn1": 0.2}).inspect_masks(x, mask_rule="paper")
+    harsh = NoiseMaskAttribution(model, paper.replace(thresholds={"bn1": 0.2})).inspect_masks(x)
     assert [s.name for s in harsh.sites] == ["bn1"]
     assert float(harsh.sites[0].switched_off.min()) > 0 and torch.all(harsh.output_change > 0)
     table = str(harsh)
@@ -182,18 +164,17 @@ def test_inspect_masks_reports_sites_and_the_cost_of_masking_alone() -> None:
 
 
 def test_negative_targets_count_from_the_end(tiny_cnn: TinyCNN, images: Tensor) -> None:
-    explainer = NoiseMaskAttribution(tiny_cnn)
-    last = explainer.attribute(images, target=-1, n_steps=3, seed=0, tolerance=0.01)
-    torch.testing.assert_close(
-        last, explainer.attribute(images, target=2, n_steps=3, seed=0, tolerance=0.01)
-    )
+    explainer = NoiseMaskAttribution(tiny_cnn, NoiseMaskProblem(tolerance=0.01, unit="output"))
+    last = explainer.attribute(images, target=-1, preset=steps(3), seed=0)
+    torch.testing.assert_close(last, explainer.attribute(images, target=2, preset=steps(3), seed=0))
 
 
 def test_inputs_far_outside_the_noise_range_warn(half_blind: HalfBlindLinear) -> None:
     pixels = torch.rand(1, 1, 4, 4) * 255
     with pytest.warns(UserWarning, match=r"noise_scale in the inputs' units"):
-        NoiseMaskAttribution(half_blind).attribute(pixels, n_steps=1)
+        NoiseMaskAttribution(half_blind).attribute(pixels, preset=steps(1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", DegenerateMapWarning)  # one step: a constant map
-        NoiseMaskAttribution(half_blind).attribute(pixels, n_steps=1, noise_scale=255.0)
+        in_pixels = NoiseMaskProblem(noise_scale=255.0)
+        NoiseMaskAttribution(half_blind, in_pixels).attribute(pixels, preset=steps(1))

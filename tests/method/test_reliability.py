@@ -6,12 +6,13 @@ import warnings
 
 import pytest
 import torch
-from support import HalfBlindLinear, caller_state, make_tiny_cnn, same_state
+from support import HalfBlindLinear, caller_state, make_tiny_cnn, same_state, steps
 from torch import Tensor, nn
 
-from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution
+from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution, NoiseMaskProblem
 
-QUICK = dict(n_steps=30, n_samples=8, seed=0)
+QUICK = dict(preset=steps(30, n_samples=8), seed=0)
+NO_MASKS = NoiseMaskProblem(thresholds={})
 pytestmark = pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")
 
 
@@ -20,7 +21,11 @@ def test_feature_mask_with_a_convergence_delta_on_images() -> None:
     groups = torch.tensor([0, 0, 1, 1]).repeat(4, 1).view(1, 1, 4, 4)  # left half, right half
     explainer = NoiseMaskAttribution(HalfBlindLinear().eval())
     maps, delta = explainer.attribute(
-        x, feature_mask=groups, return_convergence_delta=True, n_samples=64, n_steps=60, seed=0
+        x,
+        feature_mask=groups,
+        return_convergence_delta=True,
+        preset=steps(60, n_samples=64),
+        seed=0,
     )
     assert delta.shape == (2,) and torch.isfinite(delta).all()
     again = explainer.compute_convergence_delta(maps, x, n_samples=2000, seed=1)
@@ -37,7 +42,11 @@ def test_feature_mask_with_a_convergence_delta_on_features() -> None:
     groups = torch.tensor([[0, 0, 0, 1, 1, 1]])
     explainer = NoiseMaskAttribution(model)
     maps, delta = explainer.attribute(
-        x, feature_mask=groups, return_convergence_delta=True, n_samples=64, n_steps=60, seed=0
+        x,
+        feature_mask=groups,
+        return_convergence_delta=True,
+        preset=steps(60, n_samples=64),
+        seed=0,
     )
     again = explainer.compute_convergence_delta(maps, x, n_samples=2000, seed=1)
     assert torch.allclose(delta, again, atol=0.05 + 0.3 * float(again.max()))
@@ -96,10 +105,10 @@ def test_torchscript_models_are_refused_unless_unmasked(convert: str) -> None:
     model = make_tiny_cnn()
     x = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     scripted = torch.jit.script(model) if convert == "script" else torch.jit.trace(model, x)
-    with pytest.raises(TypeError, match=r"TorchScript .* thresholds=\{\}"):
+    with pytest.raises(TypeError, match=r"TorchScript .* NoiseMaskProblem\(thresholds=\{\}\)"):
         NoiseMaskAttribution(scripted)
-    unmasked = NoiseMaskAttribution(scripted, thresholds={}).attribute(x, **QUICK)  # type: ignore[arg-type]
-    eager = NoiseMaskAttribution(model, thresholds={}).attribute(x, **QUICK)  # type: ignore[arg-type]
+    unmasked = NoiseMaskAttribution(scripted, NO_MASKS).attribute(x, **QUICK)  # type: ignore[arg-type]
+    eager = NoiseMaskAttribution(model, NO_MASKS).attribute(x, **QUICK)  # type: ignore[arg-type]
     assert torch.allclose(unmasked, eager, atol=1e-5)
 
 
@@ -112,7 +121,7 @@ def test_models_without_relus_say_that_no_mask_units_apply(activation: nn.Module
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", DegenerateMapWarning)
-        NoiseMaskAttribution(model, thresholds={}).attribute(x, **QUICK)  # type: ignore[arg-type]
+        NoiseMaskAttribution(model, NO_MASKS).attribute(x, **QUICK)  # type: ignore[arg-type]
 
 
 class ReturnsATuple(nn.Module):
@@ -140,33 +149,48 @@ def test_non_tensor_outputs_are_named_and_output_transform_picks_one(as_dict: bo
     def pick(out: object) -> Tensor:
         return out["logits"] if isinstance(out, dict) else out[0]  # type: ignore[index]
 
-    maps = explainer.attribute(x, output_transform=pick, **QUICK)  # type: ignore[arg-type]
+    picking = NoiseMaskAttribution(model, NoiseMaskProblem(output_transform=pick))
+    maps = picking.attribute(x, **QUICK)  # type: ignore[arg-type]
     assert maps.shape == x.shape
-    assert explainer.inspect_masks(x, output_transform=pick).output_change.shape == (2,)
+    assert picking.inspect_masks(x).output_change.shape == (2,)
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
+    ("problem", "kwargs", "error", "match"),
     [
-        ({"seed": 2**70}, ValueError, r"seed must be an int in \[-2\*\*63, 2\*\*64\)"),
-        ({"noise_scale": torch.tensor([2])}, TypeError, "noise_scale .* floating point tensor"),
+        ({}, {"seed": 2**70}, ValueError, r"seed must be an int in \[-2\*\*63, 2\*\*64\)"),
+        (
+            {"noise_scale": torch.tensor([2])},
+            {},
+            TypeError,
+            "noise_scale must be a floating point tensor",
+        ),
         (
             {"output_transform": lambda y: y.sum()},
+            {},
             ValueError,
             r"output_transform returned shape \(\)",
         ),
-        ({"output_transform": lambda y: y[:, :0]}, ValueError, r"returned shape \(2, 0\)"),
-        ({"output_transform": 3}, TypeError, "output_transform must be a callable"),
-        ({"show_progress": 1}, TypeError, "show_progress must be True or False"),
-        ({"return_convergence_delta": "yes"}, TypeError, "return_convergence_delta must be True"),
-        ({"guarantee": 1.0}, ValueError, r"guarantee must be a number in \(0, 1\)"),
-        ({"penalty": 0.0}, ValueError, "penalty must be a finite number > 0"),
+        ({"output_transform": lambda y: y[:, :0]}, {}, ValueError, r"returned shape \(2, 0\)"),
+        ({"output_transform": 3}, {}, TypeError, "output_transform must be a callable"),
+        ({}, {"show_progress": 1}, TypeError, "show_progress must be True or False"),
+        (
+            {},
+            {"return_convergence_delta": "yes"},
+            TypeError,
+            "return_convergence_delta must be True",
+        ),
+        ({}, {"guarantee": 1.0}, ValueError, r"guarantee must be a number in \(0, 1\)"),
+        ({"penalty": 0.0}, {}, ValueError, "penalty must be a finite number > 0"),
     ],
 )
-def test_bad_values_are_named_with_what_is_accepted(kwargs: dict, error: type, match: str) -> None:
+def test_bad_values_are_named_with_what_is_accepted(
+    problem: dict, kwargs: dict, error: type, match: str
+) -> None:
     x = torch.rand(2, 1, 8, 8)
     with pytest.raises(error, match=match):
-        NoiseMaskAttribution(make_tiny_cnn()).attribute(x, **{**QUICK, **kwargs})
+        explainer = NoiseMaskAttribution(make_tiny_cnn(), NoiseMaskProblem(**problem))
+        explainer.attribute(x, **{**QUICK, **kwargs})
 
 
 def test_meta_device_inputs_are_refused_by_name() -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from captum_noisemask import FAST, NoiseMaskAttribution
+from captum_noisemask import FAST, NoiseMaskAttribution, NoiseMaskProblem
 from captum_noisemask.core.optimisation import CONTINUATION_STEPS
 
 
@@ -21,10 +21,11 @@ def _two_strengths() -> nn.Linear:
 
 
 def test_the_path_ranks_what_one_tolerance_ties() -> None:
-    explainer = NoiseMaskAttribution(_two_strengths())
+    problem = NoiseMaskProblem(tolerance=1.0, unit="output")
     x = torch.rand(2, 12, generator=torch.Generator().manual_seed(0))
-    plain = explainer.attribute(x, seed=0, tolerance=1.0)
-    graded = explainer.attribute(x, seed=0, tolerance=1.0, tolerance_path=(1, 4, 16))
+    plain = NoiseMaskAttribution(_two_strengths(), problem).attribute(x, seed=0)
+    graded_problem = problem.replace(tolerance_path=(1, 4, 16))
+    graded = NoiseMaskAttribution(_two_strengths(), graded_problem).attribute(x, seed=0)
     strong, weak, unused = slice(0, 4), slice(4, 8), slice(8, 12)
     # One tolerance: both groups are "contributing" (values within a few hundredths).
     assert float(plain[:, strong].min() - plain[:, weak].max()) < 0.05
@@ -38,13 +39,13 @@ def test_a_one_point_path_is_the_plain_map_and_later_points_cost_a_third() -> No
     model = _two_strengths()
     rows = [0]
     model.register_forward_hook(lambda _m, args, _o: rows.__setitem__(0, rows[0] + len(args[0])))
-    explainer = NoiseMaskAttribution(model)
     x = torch.rand(1, 12, generator=torch.Generator().manual_seed(1))
-    plain = explainer.attribute(x, seed=0)
+    plain = NoiseMaskAttribution(model).attribute(x, seed=0)
     plain_rows, rows[0] = rows[0], 0
-    assert torch.equal(explainer.attribute(x, seed=0, tolerance_path=[1.0]), plain)
+    one_point = NoiseMaskAttribution(model, NoiseMaskProblem(tolerance_path=[1.0]))
+    assert torch.equal(one_point.attribute(x, seed=0), plain)
     rows[0] = 0
-    explainer.attribute(x, seed=0, tolerance_path=(1, 2, 4))
+    NoiseMaskAttribution(model, NoiseMaskProblem(tolerance_path=(1, 2, 4))).attribute(x, seed=0)
     later_steps = round(FAST.n_steps * CONTINUATION_STEPS)
     assert rows[0] == plain_rows + 2 * later_steps * FAST.n_samples
 
@@ -62,12 +63,11 @@ def test_a_one_point_path_is_the_plain_map_and_later_points_cost_a_third() -> No
     ],
 )
 def test_bad_paths_are_refused(path: object, error: type[Exception], message: str) -> None:
-    explainer = NoiseMaskAttribution(_two_strengths())
     with pytest.raises(error, match=message):
-        explainer.attribute(torch.rand(1, 12), tolerance_path=path, n_steps=1)  # type: ignore[arg-type]
+        NoiseMaskProblem(tolerance_path=path)  # type: ignore[arg-type]
 
 
 def test_a_path_has_no_single_convergence_delta() -> None:
-    explainer = NoiseMaskAttribution(_two_strengths())
+    graded = NoiseMaskAttribution(_two_strengths(), NoiseMaskProblem(tolerance_path=(1, 2)))
     with pytest.raises(ValueError, match="return_convergence_delta"):
-        explainer.attribute(torch.rand(1, 12), tolerance_path=(1, 2), return_convergence_delta=True)
+        graded.attribute(torch.rand(1, 12), return_convergence_delta=True)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from support import make_tiny_cnn
 
-from captum_noisemask import DegenerateMapWarning, LabelledImages, NoiseMaskAttribution
+from captum_noisemask import FAST, DegenerateMapWarning, LabelledImages, NoiseMaskAttribution
 from captum_noisemask.dataset_runs.runner import attribute_dataset
 
 #: Examples of the shared run: more than one sprite sheet (100) and one page (200).
@@ -34,7 +34,7 @@ def _attribute(images: torch.Tensor, labels: torch.Tensor, out: Path, certify_dr
         LabelledImages(images, labels),
         out,
         batch_size=64,
-        attribute_kwargs={"n_steps": 150, "n_samples": 4, "seed": 0},
+        attribute_kwargs={"preset": FAST.replace(n_samples=4), "seed": 0},
         certify_draws=certify_draws,
         class_names=CLASS_NAMES,
     )

@@ -15,7 +15,7 @@ from matplotlib import colormaps
 from PIL import Image
 from support import make_tiny_cnn
 
-from captum_noisemask import LabelledImages, NoiseMaskAttribution
+from captum_noisemask import FAST, LabelledImages, NoiseMaskAttribution
 from captum_noisemask.dataset_runs.runner import attribute_dataset, load_results
 from captum_noisemask.lab.cli import main
 from captum_noisemask.lab.figures.maps import save_maps
@@ -186,7 +186,7 @@ def test_a_tabular_run_gets_strips(tmp_path: Path):
         rows,
         tmp_path,
         batch_size=4,
-        attribute_kwargs={"n_steps": 40, "seed": 0},
+        attribute_kwargs={"preset": FAST.replace(n_steps=40), "seed": 0},
     )
     data = page_data(write_report(tmp_path))
     assert data["tile"]["height"] == 1 and data["tile"]["width"] == 20

@@ -19,24 +19,26 @@ from typing import Any
 import torch
 
 from ...attribution import NoiseMaskAttribution
+from ...core.problem import NoiseMaskProblem
 from ...evaluation import deletion_curve
 from ..command import Command
 from .trained_models import add_model_options, held_out, object_regions, write_rows
 
 __all__ = ["COMMAND", "SETTINGS"]
 
-#: The rows: a mask rule and a tolerance each.
-SETTINGS: dict[str, dict[str, Any]] = {
-    "paper rule, tolerance 1.0": {"mask_rule": "paper", "tolerance": 1.0},
-    "paper rule, response 0.4": {"mask_rule": "paper", "response_tolerance": 0.4},
-    "reference rule, tolerance 1.0": {"mask_rule": "reference", "tolerance": 1.0},
-    "reference rule, response 0.4": {"mask_rule": "reference", "response_tolerance": 0.4},
-    "reference rule, response 0.3": {"mask_rule": "reference", "response_tolerance": 0.3},
-    "reference rule, response 0.4, guarantee 0.95": {
-        "mask_rule": "reference",
-        "response_tolerance": 0.4,
-        "guarantee": 0.95,
-    },
+_PAPER_RULE = NoiseMaskProblem(mask_rule="paper")
+_REFERENCE_RULE = NoiseMaskProblem(mask_rule="reference")
+#: The rows: a problem (a mask rule and a tolerance) and a guarantee (``None``: none) each.
+SETTINGS: dict[str, tuple[NoiseMaskProblem, float | None]] = {
+    "paper rule, tolerance 1.0": (_PAPER_RULE.replace(tolerance=1.0, unit="output"), None),
+    "paper rule, response 0.4": (_PAPER_RULE, None),
+    "reference rule, tolerance 1.0": (
+        _REFERENCE_RULE.replace(tolerance=1.0, unit="output"),
+        None,
+    ),
+    "reference rule, response 0.4": (_REFERENCE_RULE, None),
+    "reference rule, response 0.3": (_REFERENCE_RULE.replace(tolerance=0.3), None),
+    "reference rule, response 0.4, guarantee 0.95": (_REFERENCE_RULE, 0.95),
 }
 
 
@@ -56,12 +58,12 @@ def _run(args: argparse.Namespace) -> None:
     objects, far = object_regions(images)
     random_maps = torch.rand(images.shape, generator=torch.Generator().manual_seed(0))
     rows: dict[str, Any] = {"random map": {"morf_zero": morf(model, images, random_maps, labels)}}
-    explainer = NoiseMaskAttribution(model)
-    for name, settings in SETTINGS.items():
+    for name, (problem, guarantee) in SETTINGS.items():
         if args.only and name not in args.only:
             continue
+        explainer = NoiseMaskAttribution(model, problem)
         started = time.perf_counter()
-        maps = explainer.attribute(images, target=labels, seed=0, **settings)
+        maps = explainer.attribute(images, target=labels, seed=0, guarantee=guarantee)
         seconds = (time.perf_counter() - started) / len(images)
         rows[name] = {
             "far_background_non_contributing": float((maps[far] < 0.5).double().mean()),

@@ -15,27 +15,24 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-from typing import Any
 
 from ...attribution import NoiseMaskAttribution
+from ...core.problem import NoiseMaskProblem
 from ...evaluation import measure_cost
 from ..command import Command
 from .trained_models import add_model_options, held_out, object_regions, write_rows
 
 __all__ = ["COMMAND", "SETTINGS"]
 
-PAPER_PROBLEM = {"mask_rule": "paper", "tolerance": 1.0}
-SETTINGS: dict[str, dict[str, Any]] = {
-    "default (reference rule, response 0.4)": {},
-    "default, guarantee 0.95": {"guarantee": 0.95},
-    "paper's problem (paper rule, 1.0 logit)": PAPER_PROBLEM,
-    "paper's problem, held to masked": {**PAPER_PROBLEM, "held_to": "masked"},
-    "paper's problem, held to masked, guarantee 0.95": {
-        **PAPER_PROBLEM,
-        "held_to": "masked",
-        "guarantee": 0.95,
-    },
-    "paper's problem, guarantee 0.95": {**PAPER_PROBLEM, "guarantee": 0.95},
+_PAPER = NoiseMaskProblem.paper()
+#: The rows: a problem and the guarantee ``attribute`` is called with (``None``: none).
+SETTINGS: dict[str, tuple[NoiseMaskProblem, float | None]] = {
+    "default (reference rule, response 0.4)": (NoiseMaskProblem(), None),
+    "default, guarantee 0.95": (NoiseMaskProblem(), 0.95),
+    "paper's problem (paper rule, 1.0 logit)": (_PAPER, None),
+    "paper's problem, held to masked": (_PAPER.replace(held_to="masked"), None),
+    "paper's problem, held to masked, guarantee 0.95": (_PAPER.replace(held_to="masked"), 0.95),
+    "paper's problem, guarantee 0.95": (_PAPER, 0.95),
 }
 
 
@@ -47,16 +44,17 @@ def _run(args: argparse.Namespace) -> None:
     setup, images, _ = held_out(args)
     model = setup.trained.model
     strokes, far = object_regions(images)
-    explainer = NoiseMaskAttribution(model)
     rows = {}
-    for name, settings in SETTINGS.items():
+    for name, (problem, guarantee) in SETTINGS.items():
         if args.only and name not in args.only:
             continue
-        problem = {k: v for k, v in settings.items() if k != "guarantee"}
+        explainer = NoiseMaskAttribution(model, problem)
         maps, cost = measure_cost(
-            functools.partial(explainer.attribute, images, seed=0, **settings), model, len(images)
+            functools.partial(explainer.attribute, images, seed=0, guarantee=guarantee),
+            model,
+            len(images),
         )
-        cert = explainer.certify(images, maps, seed=1, **problem)
+        cert = explainer.certify(images, maps, seed=1)
         rows[name] = {
             "masked_within": float(cert.masked.within.mean()),
             "masked_bound_met": float((cert.masked.within_lower >= 0.95).double().mean()),

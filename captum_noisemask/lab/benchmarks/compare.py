@@ -12,6 +12,7 @@ confidence interval per metric), ``results.json``, ``curves.png``,
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import time
@@ -28,7 +29,7 @@ from ...attribution import NoiseMaskAttribution
 from ...evaluation import cascading_randomisation, measure_cost, model_of, roar, roc_auc_per_example
 from ...evaluation.summary import summarise
 from ...labelled import LabelledImages
-from ...presets import Preset, resolve_preset
+from ...presets import Preset
 from .. import metrics
 from ..command import Command, add_task_options, check_task_options, task_of, training_of
 from ..dataset_commands import report_option, write_report_of
@@ -252,6 +253,10 @@ def _evaluate(
     return scores, curves, rows, maps
 
 
+#: The "NoiseMask (fixed tolerance)" row's tolerance, in logits: the paper's.
+FIXED_TOLERANCE = 1.0
+
+
 def _randomisation(
     method: Method,
     trained: nn.Module,
@@ -265,25 +270,26 @@ def _randomisation(
     A tolerance in logit units is never exceeded by a re-initialised model,
     whose logits are far smaller, so the map turns constant (every pixel
     non-contributing) whatever the layers compute. A response tolerance (the
-    fast preset's default) follows each model's own response to full noise
-    by construction. For a preset with a tolerance in logits,
+    default problem's) follows each model's own response to full noise by
+    construction. For a problem with a tolerance in logits,
     ``scale_tolerance`` scales it by the ratio of the logits' spread; without
-    it the row holds that fixed tolerance ("NoiseMask (fixed tolerance)").
+    it the row holds :data:`FIXED_TOLERANCE` logits ("NoiseMask (fixed tolerance)").
     """
     with torch.no_grad():
         trained_spread = trained(images).std()
 
     def explain(model: nn.Module, x: Tensor, t: Tensor) -> Tensor:
-        overrides = {}
-        preset = resolve_preset(config.preset)
-        if isinstance(method.attribution, NoiseMaskAttribution):
+        same = _same_method(model, method, config)
+        if isinstance(same.attribution, NoiseMaskAttribution):
+            problem = same.attribution.problem
             if not scale_tolerance:
-                overrides["tolerance"] = preset.tolerance
-            elif preset.response_tolerance is None:
+                problem = problem.replace(tolerance=FIXED_TOLERANCE, unit="output")
+            elif problem.unit == "output":
                 with torch.no_grad():
                     ratio = float(model(x).std() / trained_spread)
-                overrides["tolerance"] = preset.tolerance * ratio
-        return _same_method(model, method, config).explain(x, t, config.chunk_size, **overrides)
+                problem = problem.replace(tolerance=problem.tolerance * ratio)
+            same = dataclasses.replace(same, attribution=NoiseMaskAttribution(model, problem))
+        return same.explain(x, t, config.chunk_size)
 
     result = cascading_randomisation(trained, explain, images, labels, seed=config.seed)
 

@@ -35,6 +35,7 @@ from torch import Tensor, nn
 from ..._utils.machine import machine_description
 from ...evaluation.localisation import pointing_game, top_k_in_box
 from ...evaluation.summary import format_summary, summarise
+from ...presets import FAST
 from ..command import Command
 from ..figures.curves import plot_pattern_maps
 from ..methods import Method, RandomAttribution, noisemask_methods, running_methods
@@ -91,7 +92,8 @@ def pattern_methods(
     model: nn.Module, size: int, seed: int = 0, n_steps: int | None = None
 ) -> list[Method]:
     """The line-up: four NoiseMask settings, four Captum methods and a Random map."""
-    noisemask: dict[str, Any] = {"seed": seed, "highlight": "contributing", "n_steps": n_steps}
+    preset = FAST if n_steps is None else FAST.replace(n_steps=n_steps)
+    noisemask: dict[str, Any] = {"seed": seed, "highlight": "contributing", "preset": preset}
     variants = [
         "NoiseMask",
         "NoiseMask (graded)",

@@ -22,6 +22,7 @@ import torch
 
 from ..._utils.machine import device_name
 from ...attribution import NoiseMaskAttribution
+from ...core.problem import NoiseMaskProblem
 from ..command import Command, check_out_file
 from ..paths import PAPER_MAPS
 from ..tasks import TASKS, prepare
@@ -46,7 +47,7 @@ def _run(args: argparse.Namespace) -> None:
     setup = prepare(TASKS["mnist"])
     model = setup.trained.model.to(args.device)
     images = setup.test_set.images[: args.images].to(args.device)
-    explainer = NoiseMaskAttribution(model)
+    explainer = NoiseMaskAttribution(model, NoiseMaskProblem.paper())
     start = time.perf_counter()
     maps = explainer.attribute(
         images,

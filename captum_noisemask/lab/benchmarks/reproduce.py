@@ -14,6 +14,8 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ..._utils.machine import machine_description
+from ...attribution import NoiseMaskAttribution
+from ...core.problem import NoiseMaskProblem
 from ...labelled import LabelledImages
 from ...presets import PAPER
 from ..command import Command, add_task_options, check_task_options, task_of, training_of
@@ -148,10 +150,10 @@ def reproduce(config: ReproduceConfig, log: bool = True) -> dict[str, object]:
 
 def _paper_estimate(model: torch.nn.Module, images: Tensor) -> str:
     """Times a few paper-preset steps and extrapolates to 15,000."""
-    from ...attribution import NoiseMaskAttribution
 
     start = time.perf_counter()
-    NoiseMaskAttribution(model).attribute(images, preset="paper", n_steps=20, seed=0)
+    explainer = NoiseMaskAttribution(model, NoiseMaskProblem.paper())
+    explainer.attribute(images, preset=PAPER.replace(n_steps=20), seed=0)
     seconds = (time.perf_counter() - start) / 20 * PAPER.n_steps
     return (
         f"paper preset: {PAPER.n_steps:,} Adam steps x N = {PAPER.n_samples} draws for "

@@ -45,6 +45,7 @@ from torch import Tensor
 
 from ..._utils.machine import device_name
 from ...attribution import NoiseMaskAttribution
+from ...core.problem import NoiseMaskProblem
 from ...evaluation.cost import measure_cost
 from ...feature_masks import grid_feature_mask
 from ...presets import COARSE, FAITHFUL, FAST, PAPER, Preset
@@ -96,6 +97,10 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+#: The problem of the committed reference maps: the paper's mask rule and 1.0 logit.
+PAPER_PROBLEM = NoiseMaskProblem.paper()
+
+
 def agreement(
     setup: PreparedTask,
     device: str,
@@ -108,21 +113,27 @@ def agreement(
     Also reports the wall time of the one ``attribute`` call on the reference digits.
     """
     reference = load_paper_maps(fixture, setup)
-    maps, seconds = _reference_digit_maps(setup, device, reference, preset, seed)
+    maps, seconds = _reference_digit_maps(setup, device, reference, preset, PAPER_PROBLEM, seed)
     return _agreement_with_reference(reference, maps, seconds, preset, seed)
 
 
 def preset_agreement(
-    setup: PreparedTask, device: str, preset: Preset, fixture: Path = PAPER_MAPS
+    setup: PreparedTask,
+    device: str,
+    preset: Preset,
+    fixture: Path = PAPER_MAPS,
+    problem: NoiseMaskProblem = PAPER_PROBLEM,
 ) -> dict:
     """:func:`agreement` for seeds 0 and 1, and the agreement of those two runs.
 
     The two runs' agreement is the noise floor of the preset's estimate: no
     schedule at its budget can agree with a third map better than two of its
-    own runs agree with each other.
+    own runs agree with each other. ``problem`` is the reference maps' (the paper's).
     """
     reference = load_paper_maps(fixture, setup)
-    runs = [_reference_digit_maps(setup, device, reference, preset, seed) for seed in (0, 1)]
+    runs = [
+        _reference_digit_maps(setup, device, reference, preset, problem, seed) for seed in (0, 1)
+    ]
     overlaps = [_overlap(a, b) for a, b in zip(runs[0][0], runs[1][0], strict=True)]
     return {
         **{
@@ -158,19 +169,21 @@ def _agreement_with_reference(
 
 
 def _reference_digit_maps(
-    setup: PreparedTask, device: str, reference: Any, preset: Preset, seed: int
+    setup: PreparedTask,
+    device: str,
+    reference: Any,
+    preset: Preset,
+    problem: NoiseMaskProblem,
+    seed: int,
 ) -> tuple[np.ndarray, float]:
-    """``preset``'s maps ``w`` of the reference digits, and the seconds the call took.
+    """``preset``'s maps ``w`` of the reference digits on ``problem``, and the call's seconds.
 
-    The schedule is what is compared, so it runs on the paper's problem (the paper's mask
-    rule, 1.0 logit), whatever problem the preset itself defaults to.
+    The schedule is what is compared, so it runs on the reference maps' problem.
     """
     images = setup.test_set.images[torch.from_numpy(reference["test_indices"])].to(device)
-    schedule = preset.replace(mask_rule="paper", response_tolerance=None)
+    explainer = NoiseMaskAttribution(setup.trained.model, problem)
     maps, cost = measure_cost(
-        lambda: NoiseMaskAttribution(setup.trained.model).attribute(
-            images, preset=schedule, highlight="non_contributing", seed=seed
-        ),
+        lambda: explainer.attribute(images, preset=preset, highlight="non_contributing", seed=seed),
         setup.trained.model,
         len(images),
         device,
@@ -305,7 +318,7 @@ def time_per_image(setup: PreparedTask, device: str, n_digits: int = 16) -> dict
 def paper_cost(setup: PreparedTask, device: str, steps: int = 60) -> dict:
     """Paper preset per-step time, implied per-image time, and step overhead."""
     image = setup.test_set.images[:1].to(device)
-    cost = _step_cost(setup.trained.model, image, PAPER, device, steps)
+    cost = _step_cost(setup.trained.model, image, PAPER, NoiseMaskProblem.paper(), device, steps)
     return {**cost, "implied_seconds_per_image": cost["seconds_per_step"] * PAPER.n_steps}
 
 
@@ -313,7 +326,7 @@ def resnet_step(device: str, size: int = 112, steps: int = 6) -> dict:
     """Fast-preset step overhead on ResNet-18 (random weights, one normalised RGB image)."""
     model = build("resnet18").to(device)
     image, std = _normalised_image(size, device)
-    cost = _step_cost(model, image, FAST, device, steps, noise_scale=1 / std)
+    cost = _step_cost(model, image, FAST, NoiseMaskProblem(noise_scale=1 / std), device, steps)
     return {"model": "resnet18", "image_size": size, **cost}
 
 
@@ -323,7 +336,7 @@ def big_images(
     """NoiseMask (coarse preset, ``cell``-pixel grid) against Captum's methods, one image each.
 
     Random weights (torchvision's layouts, randomised BatchNorm statistics), so
-    NoiseMask holds the target logit within a ``relative_tolerance`` of 0.1, with the
+    NoiseMask holds the target logit within 0.1 x the logits' spread (``unit="spread"``), with the
     paper's mask rule: the problem the committed timings were measured on (the default
     problem adds a reference pass and 64 response passes per map).
     Every method explains the same ImageNet-normalised image for class 0; each
@@ -333,24 +346,26 @@ def big_images(
     """
     image, std = _normalised_image(size, device)
     target = torch.zeros(1, dtype=torch.long, device=device)
+    problem = NoiseMaskProblem(tolerance=0.1, unit="spread", mask_rule="paper", noise_scale=1 / std)
     noisemask = {
         "target": target,
         "feature_mask": grid_feature_mask(size, size, cell).to(device),
-        "noise_scale": 1 / std,
-        "relative_tolerance": 0.1,
-        "mask_rule": "paper",
         "seed": 0,
     }
     results: dict[str, Any] = {"image_size": size, "grid_cell": cell, "images_per_call": 1}
     for name in models:
         model = build(name).to(device)
-        results[name] = _big_image_costs(model, image, noisemask, device, name == models[0])
+        explainer = NoiseMaskAttribution(model, problem)
+        results[name] = _big_image_costs(
+            model, explainer, image, noisemask, device, name == models[0]
+        )
         print(f"{name}: {json.dumps(results[name]['seconds_per_image'])}", flush=True)
     return results
 
 
 def _big_image_costs(
     model: torch.nn.Module,
+    explainer: NoiseMaskAttribution,
     image: Tensor,
     noisemask: dict[str, Any],
     device: str,
@@ -358,9 +373,7 @@ def _big_image_costs(
 ) -> dict[str, Any]:
     target = noisemask["target"]
     calls: dict[str, Callable[[], Tensor]] = {
-        "noisemask_coarse": lambda: NoiseMaskAttribution(model).attribute(
-            image, preset=COARSE, **noisemask
-        ),
+        "noisemask_coarse": lambda: explainer.attribute(image, preset=COARSE, **noisemask),
         "occlusion_15x15_s8": lambda: Occlusion(model).attribute(
             image,
             target=target,
@@ -392,7 +405,7 @@ def _big_image_costs(
     row["coarse_over_occlusion"] = seconds["noisemask_coarse"] / seconds["occlusion_15x15_s8"]
     if with_agreement:
         full, cost = measure_cost(
-            lambda: NoiseMaskAttribution(model).attribute(image, preset=FAST, **noisemask),
+            lambda: explainer.attribute(image, preset=FAST, **noisemask),
             model,
             1,
             device,
@@ -416,9 +429,9 @@ def _step_cost(
     model: torch.nn.Module,
     image: Tensor,
     preset: Preset,
+    problem: NoiseMaskProblem,
     device: str,
     steps: int,
-    noise_scale: float | Tensor = 1.0,
 ) -> dict:
     """One step's time against a bare forward+backward of the same number of noisy rows.
 
@@ -426,12 +439,10 @@ def _step_cost(
     per-call setup (clean pass, masks). The bare pass takes the gradient with
     respect to the input only, as the step does.
     """
-    explainer = NoiseMaskAttribution(model)
+    explainer = NoiseMaskAttribution(model, problem)
 
     def run(n_steps: int) -> Callable[[], object]:
-        return lambda: explainer.attribute(
-            image, preset=preset, n_steps=n_steps, seed=0, noise_scale=noise_scale
-        )
+        return lambda: explainer.attribute(image, preset=preset.replace(n_steps=n_steps), seed=0)
 
     per_step = (_timed(run(2 * steps), device) - _timed(run(steps), device)) / steps
     rows = preset.n_samples * image.shape[0]
@@ -471,10 +482,11 @@ def batch_throughput(setup: PreparedTask, device: str, faithful_steps: int = 40)
         by_batch[str(n)] = seconds_per_image(call, n, warm_up=n < 64)
     images = setup.test_set.images[:8].to(device)
     shortened = FAITHFUL.replace(n_steps=faithful_steps)
+    paper = NoiseMaskAttribution(model, NoiseMaskProblem.paper())
     by_internal_batch = {
         str(ibs): seconds_per_image(
             functools.partial(
-                explainer.attribute, images, preset=shortened, seed=0, internal_batch_size=ibs
+                paper.attribute, images, preset=shortened, seed=0, internal_batch_size=ibs
             ),
             len(images),
         )
@@ -503,8 +515,7 @@ def memory(device: str) -> dict:
             call = functools.partial(
                 explainer.attribute,
                 image,
-                n_samples=n_samples,
-                n_steps=3,
+                preset=FAST.replace(n_samples=n_samples, n_steps=3),
                 internal_batch_size=ibs,
                 seed=0,
             )
@@ -516,7 +527,7 @@ def memory(device: str) -> dict:
 def paper_batch(setup: PreparedTask, device: str, n_digits: int) -> dict:
     """Wall time of the full paper preset on ``n_digits`` digits in one call (for a GPU)."""
     images = setup.test_set.images[:n_digits].to(device)
-    explainer = NoiseMaskAttribution(setup.trained.model)
+    explainer = NoiseMaskAttribution(setup.trained.model, NoiseMaskProblem.paper())
     _, cost = measure_cost(
         lambda: explainer.attribute(images, preset="paper", seed=0, show_progress=True),
         setup.trained.model,
