@@ -17,7 +17,7 @@ the clean input did not have. At threshold 0 this changes nothing on the clean
 input (a unit with input <= 0 already outputs 0), which the tests check on
 ResNet, VGG and MobileNet layouts.
 
-Two rules say which units are off (see :data:`MaskRule`). ``"paper"``: the
+Three rules say which units are off (see :data:`MaskRule`). ``"paper"``: the
 unit's input is <= the site's threshold, and it is forced to zero. ``"reference"``:
 beyond that, a unit is off when ``relu(input) <= relu(its input on a reference
 image)`` (Captum's ``baselines``, zeros by default), and an off unit is *held at
@@ -25,7 +25,10 @@ its clean value* instead of zeroed. After a BatchNorm "no feature" is not "<= 0"
 (a BN stem is positive on a blank image), so the paper's rule leaves such units
 live; the reference rule silences what the clean input does not show beyond a
 blank one, and holding at the clean value means masking alone never changes the
-clean output, at any threshold.
+clean output, at any threshold. ``"capped"``: the reference rule, and every unit it
+keeps live may fall below its clean value during a noisy pass but never rise above it
+(``min(noisy, clean)`` at the ReLU's input, so at its output too): noise can only remove
+what the clean input shows, never add a feature or strengthen one.
 
 The calls are intercepted with a :class:`torch.overrides.TorchFunctionMode`
 that is active only inside :meth:`MaskUnits.active` (and during the clean
@@ -66,8 +69,10 @@ FIRST_LAYER_THRESHOLD = 0.2
 LATER_LAYER_THRESHOLD = 0.0
 
 #: Which units the mask units silence, and how: see the module docstring.
-MaskRule = Literal["paper", "reference"]
-MASK_RULES: tuple[MaskRule, ...] = ("paper", "reference")
+MaskRule = Literal["paper", "reference", "capped"]
+MASK_RULES: tuple[MaskRule, ...] = ("paper", "reference", "capped")
+#: The rules that compare every unit with its value on a reference input (``baselines``).
+REFERENCE_RULES: tuple[MaskRule, ...] = ("reference", "capped")
 
 #: Nonlinearities whose zero output means "feature absent"; hardtanh only with min_val 0.
 _RELU_FAMILY = {
@@ -274,7 +279,7 @@ class MaskReport:
             changes = ", ".join(f"{float(c):.3g}" for c in change)
         else:
             changes = f"mean {float(change.mean()):.3g}, max {float(change.max()):.3g}"
-        held = "held at their clean values" if self.rule == "reference" else "zeroed"
+        held = "zeroed" if self.rule == "paper" else "held at their clean values"
         lines.append(
             f"{len(self.sites)} sites, {self.rule} rule (silenced units {held}; means over "
             f"examples); output change: {changes}"
@@ -359,6 +364,8 @@ class MaskUnits:
         held (list[Tensor or None], optional): Per site, the input values
                     silenced units are held at (zero where kept); ``None``
                     zeroes them.
+        caps (list[Tensor or None], optional): Per site, the clean input values
+                    no unit may exceed during a noisy pass; ``None``: no cap.
     """
 
     def __init__(
@@ -367,6 +374,7 @@ class MaskUnits:
         keep: list[Tensor | None],
         switched_off: list[Tensor | None] | None = None,
         held: list[Tensor | None] | None = None,
+        caps: list[Tensor | None] | None = None,
     ) -> None:
         self.all_sites = sites
         self.keep = keep
@@ -374,6 +382,7 @@ class MaskUnits:
         #: Per site, what silenced units are held at (clean values where masked, else 0),
         #: or None: silenced units are zeroed.
         self.held = held or [None] * len(keep)
+        self.caps = caps or [None] * len(keep)
         self._examples = slice(None)
         # Row-aligned masks by (site, first example, last example, rows): built once per
         # chunk shape, reused by every step.
@@ -422,11 +431,11 @@ class MaskUnits:
             inputs (tuple[Tensor, ...], optional): The tensors
                         ``clean_forward`` hands the model, to recognise a
                         ReLU applied to an input. Default: ()
-            rule (str, optional): ``"paper"`` or ``"reference"`` (see the
-                        module docstring); with ``"reference"`` the automatic
-                        rule puts every site at 0. Default: "paper"
+            rule (str, optional): ``"paper"``, ``"reference"`` or ``"capped"``
+                        (see the module docstring); with the last two the
+                        automatic rule puts every site at 0. Default: "paper"
             reference_forward (Callable, optional): Runs the model on the
-                        reference inputs; needed by ``rule="reference"``.
+                        reference inputs; needed by the last two rules.
 
         Returns:
             *tuple*: the mask units and the clean output of ``clean_forward``.
@@ -441,7 +450,7 @@ class MaskUnits:
         recorder.inputs = inputs
         with recorder.watching():
             clean_output = clean_forward()
-        needs_reference = rule == "reference" and recorder.calls
+        needs_reference = rule in REFERENCE_RULES and recorder.calls
         reference = _reference_calls(model, reference_forward) if needs_reference else None
         sites: list[MaskSite] = []
         keep: list[Tensor | None] = []
@@ -452,6 +461,7 @@ class MaskUnits:
         if reference is not None:
             _check_same_calls(recorder.calls, reference)
         held: list[Tensor | None] = []
+        caps: list[Tensor | None] = []
         for index, (producer, activation, x) in enumerate(recorder.calls):
             name = _site_name(recorder, producer, activation, index, seen_names)
             threshold: float | None
@@ -474,6 +484,7 @@ class MaskUnits:
                 keep.append(None)
                 switched_off.append(None)
                 held.append(None)
+                caps.append(None)
                 continue
             on = x > threshold
             if reference is not None:
@@ -481,6 +492,7 @@ class MaskUnits:
             keep.append(on)
             switched_off.append(((x > 0) & ~on).flatten(1).float().mean(1))
             held.append(None if reference is None else x * ~on)
+            caps.append(x if rule == "capped" else None)
         if isinstance(thresholds, dict):
             unused = [m for m in thresholds if m not in used]
             if unused:
@@ -490,11 +502,17 @@ class MaskUnits:
                     "nonlinearity in the model's forward pass (or did not run); mask units "
                     f"sit at the inputs of ReLUs. This model's sites: {found}"
                 )
-        return cls(sites, keep, switched_off, held), clean_output
+        return cls(sites, keep, switched_off, held, caps), clean_output
 
     def report(self, output_change: Tensor) -> MaskReport:
         """The sites as :class:`SiteReport` rows, with ``output_change`` per example."""
-        rule: MaskRule = "reference" if any(h is not None for h in self.held) else "paper"
+        rule: MaskRule = (
+            "capped"
+            if any(c is not None for c in self.caps)
+            else "reference"
+            if any(h is not None for h in self.held)
+            else "paper"
+        )
         rows = [
             SiteReport(
                 site.name,
@@ -529,14 +547,19 @@ class MaskUnits:
             held = (
                 self._mask_for_rows(index, x, self.held) if self.held[index] is not None else None
             )
+            cap = self._mask_for_rows(index, x, self.caps) if self.caps[index] is not None else None
             if _in_place(func, args, kwargs):
                 # On x itself, not a view of it: an in-place op on a view would make
                 # autograd copy the whole gradient back into x (CopySlices) every pass.
                 x.mul_(keep)
                 if held is not None:
                     x.add_(held)
+                if cap is not None:
+                    x.copy_(torch.minimum(x, cap))
                 return func(*args, **kwargs)
             masked = x * keep if held is None else x * keep + held
+            if cap is not None:
+                masked = torch.minimum(masked, cap)  # held units sit at their clean value
             return func(masked, *args[1:], **kwargs)
 
         with _ReluCalls(silence):

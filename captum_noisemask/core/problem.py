@@ -28,7 +28,7 @@ from .._utils import validation as check
 from .._utils.compat import _format_additional_forward_args
 from .._utils.typing import OutputTransform, Thresholds
 from .levels import LevelLayout, PerPosition, map_shape
-from .mask_units import MASK_RULES, MaskRule, MaskUnits, check_thresholds
+from .mask_units import MASK_RULES, REFERENCE_RULES, MaskRule, MaskUnits, check_thresholds
 from .noise import UniformNoise
 from .objective import OutputConstraint
 from .optimisation import NoisyNetwork, _decision
@@ -105,7 +105,10 @@ class NoiseMaskProblem:
                     clean value; every automatic threshold is 0. After a
                     BatchNorm "no feature" is not "<= 0", and this rule finds
                     what the clean input shows beyond a blank one; masking
-                    alone never changes the clean outputs. See
+                    alone never changes the clean outputs. ``"capped"``: the
+                    reference rule, and no unit may exceed its clean value
+                    during a noisy pass (``min(noisy, clean)``): noise can
+                    only remove what the clean input shows. See
                     :mod:`~captum_noisemask.core.mask_units`. Default: "reference"
         thresholds (Mapping, float or None, optional): Where the mask units
                     sit and their thresholds. Every input of a ReLU-family
@@ -358,10 +361,10 @@ class NoiseMaskProblem:
         Raises:
             ValueError: ``baselines`` with a rule that has no reference.
         """
-        if baselines is not None and self.mask_rule != "reference":
+        if baselines is not None and self.mask_rule not in REFERENCE_RULES:
             raise ValueError(
-                "baselines are the reference of mask_rule='reference', but this problem's "
-                f"rule is {self.mask_rule!r}: build the explainer with "
+                "baselines are the reference of mask_rule='reference' (or 'capped'), but this "
+                f"problem's rule is {self.mask_rule!r}: build the explainer with "
                 "NoiseMaskProblem(mask_rule='reference') or pass no baselines"
             )
         scales = check.noise_scales(self.noise_scale, inputs)
@@ -374,7 +377,7 @@ class NoiseMaskProblem:
         constraint = OutputConstraint(target, batch, self.tolerance, self.output_transform)
         references = (
             check.baseline_inputs(baselines, clean_inputs)
-            if self.mask_rule == "reference"
+            if self.mask_rule in REFERENCE_RULES
             else None
         )
         with torch.no_grad():

@@ -81,11 +81,10 @@ def add_task_options(
         "--preset",
         choices=sorted(set(PRESETS) - {"coarse"}),  # coarse is for feature_mask grids
         default="fast",
-        help="NoiseMask preset. 'fast': 16 antithetic draws x 150 annealed Adam steps, the "
-        "paper map's shape at 1/625 of its cost (a fraction of a second per digit on a CPU); "
+        help="NoiseMask's schedule. 'fast': 16 antithetic draws x 150 annealed Adam steps, the "
+        "paper map's shape at 1/625 of its cost (about 1.5 s per MNIST digit on 2 CPU cores); "
         "'faithful': the paper's run emulated in 400 steps of 128 draws, its maps at 1/29 of "
-        "its cost (seconds per digit); 'paper': N=100, 15,000 steps, lr 1e-4 (minutes per "
-        "digit)",
+        "its cost; 'paper': N=100, 15,000 steps, lr 1e-4 (222 s per digit on 2 CPU cores)",
     )
     command.add_argument(
         "--dataset",

@@ -228,11 +228,17 @@ class NoiseMaskVariant:
 
 
 _RELATIVE = {"tolerance": 0.1, "unit": "spread"}
+#: The problems by their fields, whatever the preset pairs with.
+PAPER_PROBLEM_FIELDS = {"tolerance": 1.0, "unit": "output", "mask_rule": "paper"}
+DEFAULT_PROBLEM_FIELDS = {"tolerance": 0.4, "unit": "response", "mask_rule": "reference"}
 
 #: Every NoiseMask variant any benchmark runs, each defined once, by its row name.
 NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
     "NoiseMask": NoiseMaskVariant(),
     "NoiseMask (graded)": NoiseMaskVariant({"tolerance_path": GRADED_TOLERANCE_PATH}),
+    "NoiseMask (paper's problem)": NoiseMaskVariant(PAPER_PROBLEM_FIELDS),
+    "NoiseMask (default problem)": NoiseMaskVariant(DEFAULT_PROBLEM_FIELDS),
+    "NoiseMask (capped rule)": NoiseMaskVariant({"mask_rule": "capped"}),
     "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant(_RELATIVE),
     "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cell=4),
     "NoiseMask (no mask units)": NoiseMaskVariant({"thresholds": {}}),
@@ -269,21 +275,29 @@ def standard_methods(
     show_progress: bool = False,
     include_random: bool = False,
     include_graded: bool = False,
+    noisemask: dict[str, str] | None = None,
 ) -> list[Method]:
     """NoiseMask and the methods the paper compares with, plus three common baselines.
 
     ``include_random`` appends a :class:`RandomAttribution` and ``include_graded``
     adds ``"NoiseMask (graded)"`` after NoiseMask (:data:`GRADED_TOLERANCE_PATH`),
-    for the evaluation benchmark; figures leave both out.
+    for the evaluation benchmark; figures leave both out. ``noisemask`` maps row names to
+    :data:`NOISEMASK_VARIANTS` names (``reproduce`` shows the paper's problem as
+    ``"NoiseMask"`` and the default problem beside it); ``None`` is
+    ``{"NoiseMask": "NoiseMask"}``.
     """
-    noisemask: dict[str, Any] = {
+    common: dict[str, Any] = {
         "preset": preset,
         "seed": seed,
         "highlight": "contributing",
         "show_progress": show_progress,
     }
-    names = ["NoiseMask", "NoiseMask (graded)"] if include_graded else ["NoiseMask"]
-    methods = noisemask_methods(names, model, **noisemask)
+    rows = dict(noisemask or {"NoiseMask": "NoiseMask"})
+    if include_graded:
+        rows["NoiseMask (graded)"] = "NoiseMask (graded)"
+    methods = [
+        NOISEMASK_VARIANTS[variant].method(row, model, **common) for row, variant in rows.items()
+    ]
     methods += [
         Method("Saliency", Saliency(model), {"abs": True}),
         Method(

@@ -17,15 +17,18 @@ def _inputs(name: str) -> Tensor:
     return torch.rand(2, *ARCHITECTURES[name][1], generator=torch.Generator().manual_seed(1))
 
 
+@pytest.mark.parametrize("rule", ["reference", "capped"])
 @pytest.mark.parametrize("thresholds", [None, 0.5])
 @pytest.mark.parametrize("name", ["paper_cnn", *ARCHITECTURES])
-def test_masking_alone_never_changes_the_clean_outputs(name: str, thresholds: object) -> None:
+def test_masking_alone_never_changes_the_clean_outputs(
+    name: str, thresholds: object, rule: str
+) -> None:
     if name == "paper_cnn":
         torch.manual_seed(0)
         model, x = PaperCNN().eval(), torch.rand(2, 1, 28, 28)
     else:
         model, x = build(name), _inputs(name)
-    problem = NoiseMaskProblem(mask_rule="reference", thresholds=thresholds)  # type: ignore[arg-type]
+    problem = NoiseMaskProblem(mask_rule=rule, thresholds=thresholds)  # type: ignore[arg-type]
     report = NoiseMaskAttribution(model, problem).inspect_masks(x)
     assert sum(float(s.switched_off.sum()) for s in report.sites) > 0  # not vacuous
     assert float(report.output_change.max()) <= 1e-5
@@ -103,3 +106,32 @@ def test_a_reference_pass_with_other_control_flow_is_refused() -> None:
 
     with pytest.raises(ValueError, match="baselines: the model ran 1 ReLU-family calls"):
         NoiseMaskAttribution(Branches()).inspect_masks(_object_on_blank())
+
+
+class BrightestPixel(nn.Module):
+    """The largest ``relu`` over a (B, 1, 1, 2) image, times 4: a global max pool."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return 4 * torch.relu(x).flatten(1).amax(1, keepdim=True)
+
+
+def test_the_capped_rule_lets_noise_only_remove_what_the_input_shows() -> None:
+    """Pixel 0 (0.5) is the maximum; pixel 1 (0.4) is on but not the maximum. Noise on
+    pixel 1 can raise it above 0.5 and move the output: under the reference rule it
+    contributes. Capped at its clean value it can only fall, which a max ignores."""
+    x = torch.tensor([[[[0.5, 0.4]]]])
+    problem = NoiseMaskProblem(tolerance=0.1, unit="output")
+    schedule = dict(seed=0, highlight="non_contributing")
+    reference = NoiseMaskAttribution(BrightestPixel(), problem).attribute(x, **schedule)
+    capped = NoiseMaskAttribution(BrightestPixel(), problem.replace(mask_rule="capped"))
+    w = capped.attribute(x, **schedule)
+    assert float(reference[0, 0, 0, 1]) < 0.2  # raising the runner-up moves the max
+    assert float(w[0, 0, 0, 1]) == 1.0  # capped: the runner-up cannot become the max
+    assert float(w[0, 0, 0, 0]) < 0.2  # the maximum itself still contributes
+    # Full noise on the runner-up alone: every draw keeps the output, capped; not otherwise.
+    runner_up = torch.tensor([[[[0.0, 1.0]]]])
+    measure = dict(highlight="non_contributing", n_draws=500, seed=1)
+    assert float(capped.certify(x, runner_up, **measure).masked.within[0]) == 1.0
+    uncapped = NoiseMaskAttribution(BrightestPixel(), problem).certify(x, runner_up, **measure)
+    assert float(uncapped.masked.within[0]) < 0.9
+    assert capped.inspect_masks(x).output_change.tolist() == [0.0]

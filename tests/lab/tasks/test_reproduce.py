@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,10 @@ def test_reproduce_end_to_end(tmp_path: Path) -> None:
         "stroke_contributing",
     }
     assert set(written["seconds_per_image"]) == set(summary["seconds_per_image"])  # type: ignore[arg-type]
-    assert len(written["seconds_per_image"]) == 7
+    # NoiseMask on the paper's problem, the default problem beside it, six other methods.
+    assert len(written["seconds_per_image"]) == 8
+    assert written["problem"].startswith("tolerance 1 output units; mask rule 'paper'")
+    assert set(written["default_problem_claim"]) == set(written["claim"])
     # The second run finds the cached weights.
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
 
@@ -93,8 +97,12 @@ def test_cli_reproduce_from_idx_dir(
         ]
     )
     assert code == 0 and (tmp_path / "o" / "figure6.png").exists()
+    printed = capsys.readouterr().out
     # The size of the training job is said before it starts, capped as asked.
-    assert "training paper-cnn on 12 images x 2 epochs = 24 image passes" in capsys.readouterr().out
+    assert "training paper-cnn on 12 images x 2 epochs = 24 image passes" in printed
+    # The verdict and the two shares it rests on, on screen.
+    verdict = re.search(r"the paper's claim: (NOT )?REPRODUCED \(paper's problem, fast .*", printed)
+    assert verdict is not None and "far background" in verdict[0] and "object" in verdict[0]
 
 
 def test_training_can_be_capped() -> None:
