@@ -187,8 +187,11 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         a :class:`~captum_noisemask.Preset` such as
                         ``FAST.replace(n_steps=50)``. Default: "fast"
             guarantee (float, optional): A share ``p`` in (0, 1): after the
-                        optimisation each map's levels are scaled down (by
-                        bisection on fresh draws) until the masked network
+                        optimisation each map's levels are lowered, the most
+                        relevant positions' first, so that the least
+                        relevant keep their full noise as long as possible
+                        (by bisection on fresh draws, see
+                        :mod:`~captum_noisemask.core.calibration`), until the masked network
                         keeps every held output within the tolerance with a
                         Clopper-Pearson lower bound of at least ``p`` at
                         95% confidence, as :meth:`certify` then measures.

@@ -1,7 +1,11 @@
 """The building blocks of :class:`~captum_noisemask.NoiseMaskAttribution`.
 
-- :mod:`.problem`: the explained problem as one value (mask rule, noise, held outputs,
-  tolerance, penalty), checked once; its prepared form runs the clean pass;
+- :mod:`.problem`: the explained problem as one value (:class:`NoiseMaskProblem
+  <captum_noisemask.NoiseMaskProblem>`: mask rule, noise, held outputs, tolerance, penalty),
+  checked once; its clean pass on a batch (:class:`~.problem.CleanPass`) makes the noisy
+  networks;
+- :mod:`.schedule`: how it is solved, a :class:`~captum_noisemask.Preset` (draws, steps,
+  learning rates);
 - :mod:`.noise`: the perturbation, uniform noise scaled by the levels ``w``;
 - :mod:`.mask_units`: the paper's mask units, ReLU calls intercepted by a
   ``TorchFunctionMode`` active only inside their context;

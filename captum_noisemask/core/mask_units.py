@@ -554,8 +554,8 @@ class MaskUnits:
                 x.mul_(keep)
                 if held is not None:
                     x.add_(held)
-                if cap is not None:
-                    x.copy_(torch.minimum(x, cap))
+                if cap is not None:  # x - relu(x - cap) = min(x, cap), without saving x
+                    x.sub_((x - cap).clamp_min(0))
                 return func(*args, **kwargs)
             masked = x * keep if held is None else x * keep + held
             if cap is not None:

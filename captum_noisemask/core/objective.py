@@ -29,9 +29,9 @@ class OutputConstraint:
         batch_size (int): Number of examples ``B``.
         tolerance (float): The tolerance ``a``.
         output_scale (Tensor, optional): Per example ``(B,)``, the unit in which
-                    output changes are measured (``relative_tolerance`` of
-                    :meth:`~captum_noisemask.NoiseMaskAttribution.attribute`:
-                    the clean output spread); ``None`` measures raw changes.
+                    output changes are measured (the problem's ``unit``: the
+                    clean output spread, or the response to full noise);
+                    ``None`` measures raw changes.
         output_transform (Callable, optional): Applied to the model's
                     outputs before selection (e.g. ``softmax``).
         penalty (float, optional): Weight of the hinge in the objective: one

@@ -40,6 +40,7 @@ __all__ = [
     "ToleranceUnit",
     "NoiseScale",
     "RESPONSE_DRAWS",
+    "RESPONSE_SEED",
 ]
 
 #: Which clean output the masked network is held to: the model's own (``"plain"``, the
@@ -56,6 +57,9 @@ NoiseScale = float | Tensor | tuple[float | Tensor, ...]
 
 #: Independent full-noise draws that measure the response scale (``unit="response"``).
 RESPONSE_DRAWS = 64
+#: Seed of the response draws: the response, and so the tolerance, does not depend on the
+#: seed of a call (``attribute``, ``certify``).
+RESPONSE_SEED = 0
 #: Most rows per pass of a forward-only network when the caller sets no ``internal_batch_size``
 #: (1,000 certificate draws of 16 digits at once would be 16,000 rows).
 FORWARD_ONLY_ROWS = 1024
@@ -452,6 +456,7 @@ class CleanPass:
         antithetic: bool = False,
         masked: bool = True,
         forward_only: bool = False,
+        generator: torch.Generator | None = None,
     ) -> NoisyNetwork:
         """The noisy passes of the masked (or the plain) network, ready to evaluate.
 
@@ -483,7 +488,7 @@ class CleanPass:
                 self.inputs[0].dtype,
                 self.inputs[0].device,
                 antithetic,
-                self.generator,
+                generator or self.generator,
             ),
             layout=layout,
             n_samples=n_samples,
@@ -512,7 +517,10 @@ def constraint_in_units(prepared: CleanPass) -> OutputConstraint:
         spread = _output_spread(held)
         scale = spread.clamp_min(torch.finfo(held.dtype).tiny)
     elif problem.unit == "response":
-        network = prepared.network(prepared.per_position(), RESPONSE_DRAWS, antithetic=False)
+        # The response is part of the problem: measured on draws of a fixed seed, so the map,
+        # its guarantee and its certificate hold one tolerance whatever their own seeds.
+        fixed = torch.Generator(device=held.device).manual_seed(RESPONSE_SEED)
+        network = prepared.network(prepared.per_position(), RESPONSE_DRAWS, generator=fixed)
         response = network.outcomes(prepared.full_noise()).mean_change.mean(0)
         scale = response.clamp_min(torch.finfo(held.dtype).tiny)
     return OutputConstraint(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import torch
-from support import make_tiny_cnn, steps
+from support import HalfBlindLinear, make_tiny_cnn, steps
 from torch import Tensor, nn
 
 from captum_noisemask import (
@@ -18,6 +18,7 @@ from captum_noisemask import (
     NoiseMaskAttribution,
     NoiseMaskProblem,
 )
+from captum_noisemask.core.calibration import lowered
 from captum_noisemask.core.statistics import clopper_pearson_lower
 
 
@@ -199,6 +200,22 @@ def test_response_tolerance_does_not_depend_on_the_output_scale() -> None:
     assert torch.allclose(quiet, scaled, atol=1e-3)
 
 
+def test_the_response_tolerance_is_the_same_whatever_the_seed() -> None:
+    """The tolerance is part of the problem: a certificate drawn with another seed than the
+    map's measures the same tolerance (the response's draws have a seed of their own)."""
+    from captum_noisemask.core.problem import constraint_in_units
+
+    model, x = QuietHalfReader().eval(), _quiet_inputs()
+
+    def scale(seed: int) -> Tensor:
+        prepared = NoiseMaskProblem().prepare(model, model, {}, (x,), 0, None, None, seed, None)
+        scale = constraint_in_units(prepared).output_scale
+        assert scale is not None
+        return scale
+
+    assert torch.equal(scale(0), scale(7))
+
+
 def test_a_guaranteed_map_meets_its_bound_on_fresh_draws() -> None:
     x = _quiet_inputs()
     explainer = NoiseMaskAttribution(QuietHalfReader().eval(), HELD_TO_MASKED)
@@ -264,3 +281,34 @@ def test_a_guarantee_that_full_noise_meets_says_nothing_can_contribute() -> None
     explainer = NoiseMaskAttribution(QuietHalfReader().eval(), one_logit)
     with pytest.warns(GuaranteeWarning, match="full noise on every position already meets"):
         explainer.attribute(x, target=0, guarantee=0.95, preset=steps(20), seed=0)
+
+
+def test_the_guarantee_keeps_positions_the_model_ignores_at_full_noise() -> None:
+    """A model that multiplies half its input by zero: the calibration may take noise from the
+    half it reads, never from the half it ignores (scaling every level would turn w = 1 there
+    into "contributing")."""
+    model, x = (
+        HalfBlindLinear().eval(),
+        torch.rand(4, 1, 4, 4, generator=torch.Generator().manual_seed(0)),
+    )
+    explainer = NoiseMaskAttribution(model, HALF_A_UNIT)
+    maps = explainer.attribute(x, guarantee=0.95, seed=0, highlight="non_contributing")
+    learnt = explainer.attribute(x, seed=0, highlight="non_contributing")
+    ignored, used = maps[..., :2], maps[..., 2:]
+    assert float((ignored > 0.5).float().mean()) >= 0.95
+    assert torch.all(maps <= learnt + 1e-6)  # levels only go down
+    fresh = explainer.certify(x, maps, highlight="non_contributing", seed=5)
+    assert torch.all(fresh.masked.within_lower >= 0.95)
+    before = explainer.certify(x, learnt, highlight="non_contributing", seed=5)
+    assert bool((before.masked.within_lower < 0.95).any())  # the calibration had work to do
+    assert float(used.mean()) < float(learnt[..., 2:].mean())
+
+
+def test_the_family_lowers_the_most_relevant_first_and_only_downwards() -> None:
+    w = torch.linspace(0, 1, 11).view(1, 11)
+    members = [lowered(w, torch.tensor([s])) for s in torch.linspace(0, 2, 33).tolist()]
+    assert torch.equal(members[-1], w) and torch.equal(members[0], torch.zeros_like(w))
+    for lower, higher in zip(members, members[1:], strict=False):
+        assert torch.all(lower <= higher + 1e-7) and torch.all(higher <= w + 1e-7)
+    # Until the last stage, the position at w = 1 keeps its full noise.
+    assert all(float(m[0, -1]) == 1.0 for m in members[16:])

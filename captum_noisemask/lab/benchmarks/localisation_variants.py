@@ -45,6 +45,7 @@ VARIANTS = [
     "NoiseMask (64 draws per step)",
     "NoiseMask (128 draws per step)",
     "NoiseMask (relative tolerance 0.1, 64 draws per step)",
+    "NoiseMask (capped rule)",
 ]
 
 
