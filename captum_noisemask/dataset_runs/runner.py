@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -146,7 +147,8 @@ def attribute_dataset(
                     identify the run. The
                     explained problem is the attribution's own (a NoiseMask
                     explainer's ``problem``), recorded with the run.
-        show_progress (bool, optional): A progress bar per rank. Default: False
+        show_progress (bool, optional): A progress bar per rank, in examples,
+                    and the method's own bar where it has one. Default: False
         on_chunk (Callable, optional): Called with each chunk index after the
                     chunk is safely on disk.
         certify_draws (int, optional): With a NoiseMask attribution, measure
@@ -222,16 +224,26 @@ def attribute_dataset(
     finished = [c for c in owned if _valid_part(parts, c, batch_size, n_examples)]
     mine = [c for c in owned if c not in finished]
     device = _device_of(attribution)
-    chunks = progress(mine, desc=f"rank {rank}", total=len(mine)) if show_progress else mine
-    for chunk in chunks:
-        start, stop = chunk * batch_size, min((chunk + 1) * batch_size, n_examples)
+    # Counted in examples, not chunks (a small set is one chunk); methods that show their own
+    # progress (NoiseMask's steps, Occlusion's passes) show it inside each chunk.
+    rows = [min((c + 1) * batch_size, n_examples) - c * batch_size for c in mine]
+    bar = progress(desc=f"rank {rank}", total=sum(rows), unit="example") if show_progress else None
+    call_kwargs = dict(kwargs)
+    if show_progress and "show_progress" in inspect.signature(attribution.attribute).parameters:
+        call_kwargs["show_progress"] = True
+    for chunk, n_rows in zip(mine, rows, strict=True):
+        start, stop = chunk * batch_size, chunk * batch_size + n_rows
         inputs, labels = _batch(dataset, start, stop)
         inputs, labels = inputs.to(device), labels.to(device)
-        arrays = _explain(attribution, inputs, labels, target, kwargs)
+        arrays = _explain(attribution, inputs, labels, target, call_kwargs)
         arrays.update(_certify(attribution, inputs, arrays, kwargs, certify_draws, chunk))
         _write_part(parts, chunk, rank, np.arange(start, stop), arrays)
+        if bar is not None:
+            bar.update(n_rows)
         if on_chunk is not None:
             on_chunk(chunk)
+    if bar is not None:
+        bar.close()
     barrier()
     if rank == 0:
         extra = {

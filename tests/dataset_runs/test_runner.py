@@ -63,6 +63,18 @@ def test_results_match_direct_attribute_calls(tmp_path: Path) -> None:
     assert again.computed_chunks == 0  # type: ignore[attr-defined]
 
 
+def test_progress_counts_examples_and_shows_the_method_s_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run of one chunk still moves: the rank's bar counts examples, and NoiseMask's own bar
+    counts its steps inside the chunk; neither enters the run's identity."""
+    run(tmp_path / "out", batch_size=64, show_progress=True)
+    shown = capsys.readouterr().err
+    assert "11/11" in shown and "example" in shown  # the rank's bar, in examples
+    assert "NoiseMask" in shown and "4/4" in shown  # the method's bar, in steps
+    assert run(tmp_path / "out", batch_size=64).computed_chunks == 0  # type: ignore[attr-defined]
+
+
 def test_labels_as_targets_any_sequence_and_no_delta(tmp_path: Path) -> None:
     digits = small_dataset(5)
     pairs = [(digits.images[i], int(digits.labels[i])) for i in range(5)]
