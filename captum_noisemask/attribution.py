@@ -268,7 +268,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 formatted, target, additional_forward_args, baselines, seed, internal_batch_size
             )
             network = clean_pass.network(layout, schedule.n_samples, schedule.antithetic)
-            result = optimise_along_tolerances(network, schedule, factors or (1.0,), show_progress)
+            result = optimise_along_tolerances(
+                network, schedule, factors or (1.0,), show_progress, self.problem.reward_exponent
+            )
             maps = result.maps
             if guarantee is not None:
                 maps = self._calibrated(clean_pass, maps, guarantee)

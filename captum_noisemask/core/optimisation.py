@@ -273,8 +273,12 @@ def optimise_noise_levels(
     schedule: Preset,
     show_progress: bool = False,
     initial: tuple[Tensor, ...] | None = None,
+    reward_exponent: float = 1.0,
 ) -> NoiseLevels:
-    r"""Minimises ``E(w) = hinge(w) - mean(w)`` with Adam, projecting onto [0, 1].
+    r"""Minimises ``E(w) = hinge(w) - reward(w)`` with Adam, projecting onto [0, 1].
+
+    The reward is the paper's ``mean(w)`` for ``reward_exponent`` ``k = 1``; for ``k > 1`` its
+    slope at each level is ``max(1, k (1 - w)^(k - 1))`` (divided by the number of levels).
 
     Every example is its own problem: the loss is a sum over examples and
     Adam acts element-wise, so no example's map depends on another's.
@@ -291,6 +295,8 @@ def optimise_noise_levels(
         show_progress (bool, optional): Show a progress bar. Default: False
         initial (tuple[Tensor, ...], optional): Parameters to start from
                     (copied) instead of ``schedule.init`` everywhere.
+        reward_exponent (float, optional): ``k`` of the reward for noise
+                    (the problem's ``reward_exponent``). Default: 1.0
 
     Returns:
         *NoiseLevels*: the maps and the number of model rows evaluated.
@@ -310,7 +316,14 @@ def optimise_noise_levels(
     for step in bar:
         estimate = network.evaluate(params, with_grad=True, with_variance=emulated is not None)
         assert estimate.gradient is not None
-        grads = tuple(g.sub_(mean_grad) for g in estimate.gradient)
+        grads = tuple(
+            g.sub_(
+                mean_grad
+                if reward_exponent == 1.0
+                else _reward_slope(p, reward_exponent) * mean_grad
+            )
+            for g, p in zip(estimate.gradient, params, strict=True)
+        )
         squares = tuple(g.square() for g in grads)
         if emulated is not None:
             assert estimate.draw_variance is not None
@@ -320,11 +333,18 @@ def optimise_noise_levels(
     return NoiseLevels(network.layout.maps(params, slice(None)), network.n_rows_evaluated, params)
 
 
+def _reward_slope(params: Tensor, exponent: float) -> Tensor:
+    """The reward's slope ``max(1, k (1 - w)^(k - 1))`` at the levels (see the problem's
+    ``reward_exponent``): the paper's 1 above ``1 - k^(-1 / (k - 1))``, steeper below."""
+    return (1 - params).clamp_min(0).pow_(exponent - 1).mul_(exponent).clamp_min_(1.0)
+
+
 def optimise_along_tolerances(
     network: NoisyNetwork,
     schedule: Preset,
     factors: tuple[float, ...],
     show_progress: bool = False,
+    reward_exponent: float = 1.0,
 ) -> NoiseLevels:
     r"""The mean of the levels learnt at the tolerances ``factor * a``, a graded map.
 
@@ -343,6 +363,7 @@ def optimise_along_tolerances(
         schedule (Preset): The first point's optimisation.
         factors (tuple[float, ...]): Increasing multipliers of the tolerance.
         show_progress (bool, optional): One progress bar per point. Default: False
+        reward_exponent (float, optional): ``k`` of the reward for noise. Default: 1.0
 
     Returns:
         *NoiseLevels*: the mean maps; ``params`` are the last point's.
@@ -357,7 +378,7 @@ def optimise_along_tolerances(
             network, constraint=network.constraint.with_tolerance(base * factor), n_rows_evaluated=0
         )
         stage = schedule if index == 0 else later
-        result = optimise_noise_levels(point, stage, show_progress, initial=params)
+        result = optimise_noise_levels(point, stage, show_progress, params, reward_exponent)
         params, n_rows = result.params, n_rows + result.n_rows_evaluated
         totals = (
             result.maps

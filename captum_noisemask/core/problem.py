@@ -152,6 +152,19 @@ class NoiseMaskProblem:
                     ``(1, 2, 4, 8)`` costs 2x a plain map. ``None``: one
                     tolerance, the paper's map. Default: None
 
+        reward_exponent (float, optional): ``k`` of the reward for noise in
+                    ``E(w)``, whose slope at each level is ``max(1, k (1 - w) **
+                    (k - 1))``: 1 for ``k = 1``, the paper's ``mean(w)``. The
+                    paper's linear reward gives a near-binary optimum, so the
+                    contributing region is a blob of tied levels with no order
+                    inside. With ``k > 1`` the reward is steeper at low levels,
+                    so a contributing level rises until the hinge's slope meets
+                    the reward's: positions whose noise costs the held outputs
+                    more sit lower, a ranking at no extra cost. Above ``1 -
+                    k ** (-1 / (k - 1))`` (0.37 for ``k = 4``) the reward is
+                    the paper's, so positions it sends to full noise still
+                    get there. At least 1. Default: 1.0
+
     Raises:
         ValueError: a value out of its range, an unknown unit, rule or
                     ``held_to``.
@@ -177,6 +190,7 @@ class NoiseMaskProblem:
     output_transform: OutputTransform | None = None
     noise_scale: NoiseScale = 1.0
     tolerance_path: tuple[float, ...] | None = None
+    reward_exponent: float = 1.0
 
     def __post_init__(self) -> None:
         if self.unit not in TOLERANCE_UNITS:
@@ -196,8 +210,10 @@ class NoiseMaskProblem:
                 f"{type(self.output_transform).__name__}"
             )
         _check_noise_scale(self.noise_scale)
+        check.check_number("reward_exponent", self.reward_exponent, 1.0, inclusive=True)
         # Frozen: normalised values are set through object.__setattr__, once, here.
         object.__setattr__(self, "tolerance", float(self.tolerance))
+        object.__setattr__(self, "reward_exponent", float(self.reward_exponent))
         object.__setattr__(self, "tolerance_path", check.tolerance_path(self.tolerance_path))
 
     @classmethod
@@ -265,6 +281,9 @@ class NoiseMaskProblem:
         if self.tolerance_path is not None:
             path = ", ".join(f"{f:g}" for f in self.tolerance_path)
             clauses.append(f"graded over tolerance multiples ({path})")
+        if self.reward_exponent != _default_of("reward_exponent"):
+            k = f"{self.reward_exponent:g}"
+            clauses.append(f"noise rewarded with slope max(1, {k} (1 - w)^({k} - 1))")
         return "; ".join(clauses)
 
     def to_dict(self) -> dict[str, Any]:
@@ -506,6 +525,12 @@ class CleanPass:
 
     def per_position(self) -> PerPosition:
         return PerPosition([map_shape(x) for x in self.inputs])
+
+
+def _default_of(name: str) -> Any:
+    """A field's default value, so that :meth:`NoiseMaskProblem.describe` says what differs."""
+    (field,) = (f for f in dataclasses.fields(NoiseMaskProblem) if f.name == name)
+    return field.default
 
 
 def constraint_in_units(prepared: CleanPass) -> OutputConstraint:

@@ -239,6 +239,10 @@ NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
     "NoiseMask (paper's problem)": NoiseMaskVariant(PAPER_PROBLEM_FIELDS),
     "NoiseMask (default problem)": NoiseMaskVariant(DEFAULT_PROBLEM_FIELDS),
     "NoiseMask (capped rule)": NoiseMaskVariant({"mask_rule": "capped"}),
+    "NoiseMask (reward exponent 4)": NoiseMaskVariant({"reward_exponent": 4.0}),
+    "NoiseMask (capped rule, reward exponent 4)": NoiseMaskVariant(
+        {"mask_rule": "capped", "reward_exponent": 4.0}
+    ),
     "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant(_RELATIVE),
     "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cell=4),
     "NoiseMask (no mask units)": NoiseMaskVariant({"thresholds": {}}),

@@ -40,6 +40,14 @@ SETTINGS: dict[str, tuple[NoiseMaskProblem, float | None]] = {
     "reference rule, response 0.3": (_REFERENCE_RULE.replace(tolerance=0.3), None),
     "reference rule, response 0.4, guarantee 0.95": (_REFERENCE_RULE, 0.95),
     "capped rule, response 0.4": (NoiseMaskProblem(mask_rule="capped"), None),
+    "reference rule, response 0.4, reward exponent 4": (
+        _REFERENCE_RULE.replace(reward_exponent=4.0),
+        None,
+    ),
+    "capped rule, response 0.4, reward exponent 4": (
+        NoiseMaskProblem(mask_rule="capped", reward_exponent=4.0),
+        None,
+    ),
 }
 
 

@@ -46,6 +46,8 @@ VARIANTS = [
     "NoiseMask (128 draws per step)",
     "NoiseMask (relative tolerance 0.1, 64 draws per step)",
     "NoiseMask (capped rule)",
+    "NoiseMask (reward exponent 4)",
+    "NoiseMask (capped rule, reward exponent 4)",
 ]
 
 
