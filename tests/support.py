@@ -31,6 +31,16 @@ class HalfBlindLinear(nn.Module):
         return self.fc(x.flatten(1))
 
 
+def two_strengths() -> nn.Linear:
+    """Output 0 reads features 0-3 with weight 40 and 4-7 with weight 8; 8-11 not at all."""
+    model = nn.Linear(12, 2, bias=False).eval()
+    with torch.no_grad():
+        model.weight.zero_()
+        model.weight[0, :4] = 40.0
+        model.weight[0, 4:8] = 8.0
+    return model
+
+
 class TinyCNN(nn.Module):
     """conv -> ReLU -> conv -> ReLU -> fc -> ReLU -> fc, the paper's structure in miniature."""
 

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from support import two_strengths
 from torch import nn
 
 from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem
-
-
-def _two_strengths() -> nn.Linear:
-    """Output 0 reads features 0-3 with weight 40 and 4-7 with weight 8; 8-11 not at all."""
-    model = nn.Linear(12, 2, bias=False).eval()
-    with torch.no_grad():
-        model.weight.zero_()
-        model.weight[0, :4] = 40.0
-        model.weight[0, 4:8] = 8.0
-    return model
 
 
 def _rows_counted(model: nn.Module) -> list[int]:
@@ -32,7 +23,7 @@ def test_a_concave_reward_ranks_what_the_linear_one_ties_at_the_same_cost(
     # Weight 8 on noise of half-width 1 moves the output by more than 4 at full noise.
     problem = NoiseMaskProblem(tolerance=4.0, unit="output")
     x = torch.rand(2, 12, generator=torch.Generator().manual_seed(0))
-    model = _two_strengths()
+    model = two_strengths()
     rows = _rows_counted(model)
     plain = NoiseMaskAttribution(model, problem).attribute(x, seed=0)
     plain_rows, rows[0] = rows[0], 0

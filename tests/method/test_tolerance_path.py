@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
+from support import two_strengths
 
 from captum_noisemask import FAST, NoiseMaskAttribution, NoiseMaskProblem
 from captum_noisemask.core.optimisation import CONTINUATION_STEPS
 
 
-def _two_strengths() -> nn.Linear:
-    """Output 0 reads features 0-3 with weight 40 and 4-7 with weight 8; 8-11 not at all."""
-    model = nn.Linear(12, 2, bias=False).eval()
-    with torch.no_grad():
-        model.weight.zero_()
-        model.weight[0, :4] = 40.0
-        model.weight[0, 4:8] = 8.0
-    return model
-
-
 def test_the_path_ranks_what_one_tolerance_ties() -> None:
     problem = NoiseMaskProblem(tolerance=1.0, unit="output")
     x = torch.rand(2, 12, generator=torch.Generator().manual_seed(0))
-    plain = NoiseMaskAttribution(_two_strengths(), problem).attribute(x, seed=0)
+    plain = NoiseMaskAttribution(two_strengths(), problem).attribute(x, seed=0)
     graded_problem = problem.replace(tolerance_path=(1, 4, 16))
-    graded = NoiseMaskAttribution(_two_strengths(), graded_problem).attribute(x, seed=0)
+    graded = NoiseMaskAttribution(two_strengths(), graded_problem).attribute(x, seed=0)
     strong, weak, unused = slice(0, 4), slice(4, 8), slice(8, 12)
     # One tolerance: both groups are "contributing" (values within a few hundredths).
     assert float(plain[:, strong].min() - plain[:, weak].max()) < 0.05
@@ -36,7 +26,7 @@ def test_the_path_ranks_what_one_tolerance_ties() -> None:
 
 
 def test_a_one_point_path_is_the_plain_map_and_later_points_cost_a_third() -> None:
-    model = _two_strengths()
+    model = two_strengths()
     rows = [0]
     model.register_forward_hook(lambda _m, args, _o: rows.__setitem__(0, rows[0] + len(args[0])))
     x = torch.rand(1, 12, generator=torch.Generator().manual_seed(1))
@@ -68,6 +58,6 @@ def test_bad_paths_are_refused(path: object, error: type[Exception], message: st
 
 
 def test_a_path_has_no_single_convergence_delta() -> None:
-    graded = NoiseMaskAttribution(_two_strengths(), NoiseMaskProblem(tolerance_path=(1, 2)))
+    graded = NoiseMaskAttribution(two_strengths(), NoiseMaskProblem(tolerance_path=(1, 2)))
     with pytest.raises(ValueError, match="return_convergence_delta"):
         graded.attribute(torch.rand(1, 12), return_convergence_delta=True)
