@@ -317,11 +317,7 @@ def optimise_noise_levels(
         estimate = network.evaluate(params, with_grad=True, with_variance=emulated is not None)
         assert estimate.gradient is not None
         grads = tuple(
-            g.sub_(
-                mean_grad
-                if reward_exponent == 1.0
-                else _reward_slope(p, reward_exponent) * mean_grad
-            )
+            g.sub_(_reward_gradient(p, mean_grad, reward_exponent))
             for g, p in zip(estimate.gradient, params, strict=True)
         )
         squares = tuple(g.square() for g in grads)
@@ -333,10 +329,13 @@ def optimise_noise_levels(
     return NoiseLevels(network.layout.maps(params, slice(None)), network.n_rows_evaluated, params)
 
 
-def _reward_slope(params: Tensor, exponent: float) -> Tensor:
-    """The reward's slope ``max(1, k (1 - w)^(k - 1))`` at the levels (see the problem's
-    ``reward_exponent``): the paper's 1 above ``1 - k^(-1 / (k - 1))``, steeper below."""
-    return (1 - params).clamp_min(0).pow_(exponent - 1).mul_(exponent).clamp_min_(1.0)
+def _reward_gradient(params: Tensor, mean_grad: float | Tensor, exponent: float) -> float | Tensor:
+    """d reward / d params: ``mean_grad`` times the slope ``max(1, k (1 - w)^(k - 1))`` (see the
+    problem's ``reward_exponent``), the paper's 1 above ``1 - k^(-1 / (k - 1))``, steeper below."""
+    if exponent == 1.0:  # the paper's mean(w): no per-level work in the loop
+        return mean_grad
+    slope = (1 - params).clamp_min(0).pow_(exponent - 1).mul_(exponent).clamp_min_(1.0)
+    return slope.mul_(mean_grad)
 
 
 def optimise_along_tolerances(

@@ -151,7 +151,6 @@ class NoiseMaskProblem:
                     previous one's levels and runs a third of the steps, so
                     ``(1, 2, 4, 8)`` costs 2x a plain map. ``None``: one
                     tolerance, the paper's map. Default: None
-
         reward_exponent (float, optional): ``k`` of the reward for noise in
                     ``E(w)``, whose slope at each level is ``max(1, k (1 - w) **
                     (k - 1))``: 1 for ``k = 1``, the paper's ``mean(w)``. The
@@ -281,7 +280,7 @@ class NoiseMaskProblem:
         if self.tolerance_path is not None:
             path = ", ".join(f"{f:g}" for f in self.tolerance_path)
             clauses.append(f"graded over tolerance multiples ({path})")
-        if self.reward_exponent != _default_of("reward_exponent"):
+        if self.reward_exponent != 1.0:
             k = f"{self.reward_exponent:g}"
             clauses.append(f"noise rewarded with slope max(1, {k} (1 - w)^({k} - 1))")
         return "; ".join(clauses)
@@ -525,12 +524,6 @@ class CleanPass:
 
     def per_position(self) -> PerPosition:
         return PerPosition([map_shape(x) for x in self.inputs])
-
-
-def _default_of(name: str) -> Any:
-    """A field's default value, so that :meth:`NoiseMaskProblem.describe` says what differs."""
-    (field,) = (f for f in dataclasses.fields(NoiseMaskProblem) if f.name == name)
-    return field.default
 
 
 def constraint_in_units(prepared: CleanPass) -> OutputConstraint:

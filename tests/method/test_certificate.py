@@ -19,6 +19,7 @@ from captum_noisemask import (
     NoiseMaskProblem,
 )
 from captum_noisemask.core.calibration import lowered
+from captum_noisemask.core.problem import constraint_in_units
 from captum_noisemask.core.statistics import clopper_pearson_lower
 
 
@@ -203,8 +204,6 @@ def test_response_tolerance_does_not_depend_on_the_output_scale() -> None:
 def test_the_response_tolerance_is_the_same_whatever_the_seed() -> None:
     """The tolerance is part of the problem: a certificate drawn with another seed than the
     map's measures the same tolerance (the response's draws have a seed of their own)."""
-    from captum_noisemask.core.problem import constraint_in_units
-
     model, x = QuietHalfReader().eval(), _quiet_inputs()
 
     def scale(seed: int) -> Tensor:
