@@ -248,38 +248,30 @@ class NoiseMaskAttribution(PerturbationAttribution):
         _refuse_inference_mode()
         is_inputs_tuple = _is_tuple(inputs)
         formatted = check.input_tuple(inputs)
-        schedule = resolve_preset(preset)
-        factors = self.problem.tolerance_path
-        if factors is not None and return_convergence_delta:
-            raise ValueError(
-                "return_convergence_delta needs one tolerance; a graded map (the problem's "
-                "tolerance_path) has none (call compute_convergence_delta on the map of "
-                "each tolerance instead)"
-            )
-        if guarantee is not None:
-            check.check_open_unit("guarantee", guarantee)
-        check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
-        check.check_flag("show_progress", show_progress)
-        check.check_flag("return_convergence_delta", return_convergence_delta)
-        check.check_highlight(highlight)
+        schedule = checked_options(
+            self.problem,
+            preset,
+            guarantee,
+            highlight,
+            internal_batch_size,
+            show_progress,
+            return_convergence_delta,
+        )
         layout = _layout(formatted, feature_mask)
-        with self._guarded(), torch.enable_grad():  # NoiseTunnel and captum.metrics use no_grad
-            clean_pass = self._clean_pass(
-                formatted, target, additional_forward_args, baselines, seed, internal_batch_size
-            )
-            network = clean_pass.network(layout, schedule.n_samples, schedule.antithetic)
-            result = optimise_along_tolerances(
-                network, schedule, factors or (1.0,), show_progress, self.problem.reward_exponent
-            )
-            maps = result.maps
-            if guarantee is not None:
-                maps = self._calibrated(clean_pass, maps, guarantee)
-            delta = (
-                _delta(clean_pass, maps, schedule.n_samples, schedule.antithetic)
-                if return_convergence_delta
-                else None
-            )
-        _warn_if_constant(maps, self.problem)
+        maps, delta = self._learn(
+            self.forward_func,
+            formatted,
+            layout,
+            target,
+            additional_forward_args,
+            baselines,
+            schedule,
+            guarantee,
+            seed,
+            internal_batch_size,
+            show_progress,
+            return_convergence_delta,
+        )
         attributions = tuple(
             (w if highlight == "non_contributing" else 1.0 - w).expand_as(x).contiguous()
             for w, x in zip(maps, formatted, strict=True)
@@ -365,11 +357,18 @@ class NoiseMaskAttribution(PerturbationAttribution):
         check.check_open_unit("confidence", confidence)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
         levels = _levels_of(attributions, formatted, highlight)
-        with self._guarded(), torch.no_grad():
-            clean_pass = self._clean_pass(
-                formatted, target, additional_forward_args, baselines, seed, internal_batch_size
-            )
-            return measure_certificate(clean_pass, levels, n_draws, confidence)
+        return self._certificate(
+            self.forward_func,
+            formatted,
+            levels,
+            target,
+            additional_forward_args,
+            baselines,
+            n_draws,
+            confidence,
+            seed,
+            internal_batch_size,
+        )
 
     def compute_convergence_delta(  # type: ignore[override]
         self,
@@ -481,6 +480,78 @@ class NoiseMaskAttribution(PerturbationAttribution):
         """Not supported: the optimisation needs the outputs synchronously."""
         raise NotImplementedError("NoiseMaskAttribution does not support attribute_future")
 
+    def _learn(
+        self,
+        forward: Callable[..., Any],
+        inputs: tuple[Tensor, ...],
+        layout: LevelLayout,
+        target: TargetType,
+        additional_forward_args: Any,
+        baselines: BaselineType,
+        schedule: Preset,
+        guarantee: float | None,
+        seed: Seed,
+        internal_batch_size: int | None,
+        show_progress: bool,
+        with_delta: bool,
+    ) -> tuple[tuple[Tensor, ...], Tensor | None]:
+        """The maps of checked ``inputs`` through ``forward``, and their deltas if asked.
+
+        ``forward`` is the explained model, or a layer variant's model with a layer's
+        values substituted (:class:`~captum_noisemask.LayerNoiseMaskAttribution`).
+        """
+        with self._guarded(), torch.enable_grad():  # NoiseTunnel and captum.metrics use no_grad
+            clean_pass = self._clean_pass(
+                inputs,
+                target,
+                additional_forward_args,
+                baselines,
+                seed,
+                internal_batch_size,
+                forward,
+            )
+            network = clean_pass.network(layout, schedule.n_samples, schedule.antithetic)
+            factors = self.problem.tolerance_path or (1.0,)
+            result = optimise_along_tolerances(
+                network, schedule, factors, show_progress, self.problem.reward_exponent
+            )
+            maps = result.maps
+            if guarantee is not None:
+                maps = self._calibrated(clean_pass, maps, guarantee)
+            delta = (
+                _delta(clean_pass, maps, schedule.n_samples, schedule.antithetic)
+                if with_delta
+                else None
+            )
+        _warn_if_constant(maps, self.problem)
+        return maps, delta
+
+    def _certificate(
+        self,
+        forward: Callable[..., Any],
+        inputs: tuple[Tensor, ...],
+        levels: tuple[Tensor, ...],
+        target: TargetType,
+        additional_forward_args: Any,
+        baselines: BaselineType,
+        n_draws: int,
+        confidence: float,
+        seed: Seed,
+        internal_batch_size: int | None,
+    ) -> Certificate:
+        """:meth:`certify` for checked ``inputs`` and ``levels`` through ``forward``."""
+        with self._guarded(), torch.no_grad():
+            clean_pass = self._clean_pass(
+                inputs,
+                target,
+                additional_forward_args,
+                baselines,
+                seed,
+                internal_batch_size,
+                forward,
+            )
+            return measure_certificate(clean_pass, levels, n_draws, confidence)
+
     def _clean_pass(
         self,
         inputs: tuple[Tensor, ...],
@@ -489,9 +560,10 @@ class NoiseMaskAttribution(PerturbationAttribution):
         baselines: BaselineType,
         seed: Seed,
         internal_batch_size: int | None,
+        forward: Callable[..., Any] | None = None,
     ) -> CleanPass:
         return self.problem.prepare(
-            self.forward_func,
+            self.forward_func if forward is None else forward,
             self._model,
             self._thresholds,
             inputs,
@@ -522,7 +594,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 f"guarantee={guarantee} cannot hold for example(s) {infeasible} even without "
                 f"noise: the masked network's clean outputs already leave the tolerance; {hint}",
                 GuaranteeWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         hopeless = calibration.full_noise_holds.nonzero().flatten().tolist()
         if hopeless:
@@ -532,13 +604,39 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 "problem with unit='response', which scales it to the model's response to "
                 "full noise)",
                 GuaranteeWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return calibration.maps
 
 
 #: Confidence of the bound ``attribute(guarantee=p)`` calibrates to (certify's default).
 CERTIFICATE_CONFIDENCE = 0.95
+
+
+def checked_options(
+    problem: NoiseMaskProblem,
+    preset: str | Preset,
+    guarantee: float | None,
+    highlight: object,
+    internal_batch_size: int | None,
+    show_progress: bool,
+    return_convergence_delta: bool,
+) -> Preset:
+    """Checks ``attribute``'s options (shared by the layer variant); returns the schedule."""
+    schedule = resolve_preset(preset)
+    if problem.tolerance_path is not None and return_convergence_delta:
+        raise ValueError(
+            "return_convergence_delta needs one tolerance; a graded map (the problem's "
+            "tolerance_path) has none (call compute_convergence_delta on the map of "
+            "each tolerance instead)"
+        )
+    if guarantee is not None:
+        check.check_open_unit("guarantee", guarantee)
+    check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
+    check.check_flag("show_progress", show_progress)
+    check.check_flag("return_convergence_delta", return_convergence_delta)
+    check.check_highlight(highlight)
+    return schedule
 
 
 def _layout(inputs: tuple[Tensor, ...], feature_mask: object) -> LevelLayout:
@@ -625,5 +723,5 @@ def _warn_if_constant(maps: tuple[Tensor, ...], problem: NoiseMaskProblem) -> No
             f"the map of example(s) {examples} is constant (noise level w = {values}): "
             f"{advice[kind]}",
             DegenerateMapWarning,
-            stacklevel=4,  # past log_usage's wrapper, at the caller
+            stacklevel=5,  # past log_usage's wrapper, at the caller
         )

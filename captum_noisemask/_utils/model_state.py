@@ -68,7 +68,7 @@ def preserved(model: nn.Module | None, forward_func: Callable[..., Any]) -> Iter
             "statistics make its outputs random, so maps and certificates are too; call "
             "model.eval() before explaining (the running statistics are restored after "
             "this call)",
-            stacklevel=5,
+            stacklevel=6,
         )
     saved = _buffers(module) if training else []
     try:

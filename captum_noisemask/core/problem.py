@@ -567,7 +567,7 @@ def _warn_if_no_sites(model: nn.Module | None, thresholds: Any, mask_units: Mask
             "applied and the map is the plain model's; pass thresholds={} to say so and "
             "silence this warning",
             UserWarning,
-            stacklevel=6,
+            stacklevel=7,
         )
 
 
@@ -603,7 +603,7 @@ def _warn_if_out_of_noise_range(
                 "noise is too small to drown any value; pass noise_scale in the inputs' "
                 "units (e.g. 255 for pixels in [0, 255], 1 / std per channel after "
                 "normalisation)",
-                stacklevel=6,
+                stacklevel=7,
             )
 
 
