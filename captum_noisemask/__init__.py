@@ -6,12 +6,14 @@ from .core.mask_units import MaskReport, SiteReport
 from .core.problem import NoiseMaskProblem
 from .feature_masks import grid_feature_mask
 from .labelled import LabelledImages
+from .layer import LayerNoiseMaskAttribution
 from .presets import COARSE, FAITHFUL, FAST, PAPER, PRESETS, Preset
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NoiseMaskAttribution",
+    "LayerNoiseMaskAttribution",
     "NoiseMaskProblem",
     "DegenerateMapWarning",
     "GuaranteeWarning",

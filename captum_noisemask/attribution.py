@@ -574,9 +574,9 @@ class NoiseMaskAttribution(PerturbationAttribution):
             internal_batch_size,
         )
 
-    def _guarded(self) -> AbstractContextManager[None]:
+    def _guarded(self, warn: bool = True) -> AbstractContextManager[None]:
         """Keeps the caller's model as it was (see :mod:`captum_noisemask._utils.model_state`)."""
-        return model_state.preserved(self._model, self.forward_func)
+        return model_state.preserved(self._model, self.forward_func, warn)
 
     def _calibrated(
         self, clean_pass: CleanPass, maps: tuple[Tensor, ...], guarantee: float
@@ -598,11 +598,15 @@ class NoiseMaskAttribution(PerturbationAttribution):
             )
         hopeless = calibration.full_noise_holds.nonzero().flatten().tolist()
         if hopeless:
+            advice = (
+                "use a problem with a smaller tolerance"
+                if self.problem.unit == "response"
+                else "use a problem with unit='response', which scales it to the model's "
+                "response to full noise"
+            )
             warnings.warn(
                 f"for example(s) {hopeless} full noise on every position already meets "
-                f"guarantee={guarantee}: nothing can contribute at this tolerance (use a "
-                "problem with unit='response', which scales it to the model's response to "
-                "full noise)",
+                f"guarantee={guarantee}: nothing can contribute at this tolerance ({advice})",
                 GuaranteeWarning,
                 stacklevel=5,
             )

@@ -59,7 +59,7 @@ ALLOWED = {
 def layer_of(module: str) -> str:
     """The layer of a dotted module name inside the package."""
     parts = module.split(".")[1:]
-    method_modules = {"attribution", "certificate", "presets", "feature_masks", "labelled"}
+    method_modules = {"attribution", "layer", "certificate", "presets", "feature_masks", "labelled"}
     if parts and parts[0] == "core":
         return "core"
     if not parts or parts[0] in method_modules:

@@ -48,20 +48,25 @@ def random_in_training(model: nn.Module) -> list[str]:
 
 
 @contextmanager
-def preserved(model: nn.Module | None, forward_func: Callable[..., Any]) -> Iterator[None]:
+def preserved(
+    model: nn.Module | None, forward_func: Callable[..., Any], warn: bool = True
+) -> Iterator[None]:
     """Warns about a model in training mode and restores its buffers on exit.
 
     Args:
         model (nn.Module, optional): The explained module (``None`` for a
                     plain function: nothing to guard).
         forward_func (Callable): What the explainer calls.
+        warn (bool, optional): Warn about training mode (once per call: a
+                    step that runs before the guarded learning says nothing).
+                    Default: True
     """
     module = explained_module(forward_func) if model is None else explained_module(model)
     if module is None:
         yield
         return
     training = random_in_training(module)
-    if training:
+    if training and warn:
         shown = ", ".join(training[:3]) + (" ..." if len(training) > 3 else "")
         warnings.warn(
             f"layers of the model are in training mode ({shown}): dropout and batch "

@@ -13,10 +13,11 @@ from .typing import Highlight
 HIGHLIGHTS: tuple[Highlight, ...] = ("contributing", "non_contributing")
 
 
-def input_tuple(inputs: object) -> tuple[Tensor, ...]:
+def input_tuple(inputs: object, floating: bool = True) -> tuple[Tensor, ...]:
     """Returns ``inputs`` as a tuple after checking it.
 
-    Inputs must be a tensor or a non-empty tuple of tensors, floating point,
+    Inputs must be a tensor or a non-empty tuple of tensors, floating point
+    (unless ``floating`` is False: a layer map's inputs may be token ids),
     finite, with one non-empty batch size.
     """
     if isinstance(inputs, Tensor):
@@ -30,7 +31,7 @@ def input_tuple(inputs: object) -> tuple[Tensor, ...]:
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
             raise TypeError(f"inputs[{i}] must be a torch.Tensor, got {type(x).__name__}")
-        if not x.is_floating_point():
+        if floating and not x.is_floating_point():
             raise TypeError(
                 f"inputs[{i}] must be a floating point tensor (noise is added to it), got {x.dtype}"
             )
