@@ -11,7 +11,11 @@
   ``captum-noisemask bench-speed`` results in ``benchmarks/results/`` (instant);
 - ``docs/_generated/fashion/``: ``figure6.png`` and ``comparison.png`` redrawn from the maps
   the committed Fashion-MNIST run saved (``benchmarks/results/fashion/reproduce/maps.npz``;
-  instant, needs neither the data nor the model).
+  instant, needs neither the data nor the model);
+- ``docs/_generated/layers/``: the layer page's figures, redrawn from the maps
+  ``captum-noisemask bench-layer-maps`` saved (``benchmarks/results/layer_maps/*_maps.npz``),
+  and its tables, read from that command's and ``bench-key-tokens``' committed results
+  (instant).
 
 Nothing here is committed: ``docs/_generated/`` is git-ignored.
 """
@@ -35,7 +39,7 @@ def generate(docs: Path = DOCS) -> None:
     """Writes every figure the pages include."""
     from captum_noisemask.lab.benchmarks.reproduce import ReproduceConfig, reproduce
     from captum_noisemask.lab.figures.curves import plot_curves, plot_randomisation
-    from captum_noisemask.lab.figures.maps import draw_figures
+    from captum_noisemask.lab.figures.maps import draw_figures, draw_layer_maps
     from captum_noisemask.lab.metrics.pixel_flipping import CURVES
 
     reproduced = docs / "_generated" / "reproduce"
@@ -53,6 +57,46 @@ def generate(docs: Path = DOCS) -> None:
     fashion.mkdir(parents=True, exist_ok=True)
     draw_figures(FASHION_MAPS, fashion)
     run_summary(json.loads((FASHION_MAPS.parent / "summary.json").read_text()), fashion)
+    layers = docs / "_generated" / "layers"
+    layers.mkdir(parents=True, exist_ok=True)
+    for maps in sorted((BENCHMARKS / "layer_maps").glob("*_maps.npz")):
+        draw_layer_maps(maps, layers / f"{maps.name.removesuffix('_maps.npz')}.png")
+    layer_tables(BENCHMARKS, layers)
+
+
+def layer_tables(results: Path, out: Path) -> None:
+    """``layer_maps.csv`` and ``key_tokens.csv``: the layer page's tables, from the committed
+    ``bench-layer-maps`` and ``bench-key-tokens`` results."""
+    rows = []
+    for path in sorted((results / "layer_maps").glob("*.json")):
+        task = json.loads(path.read_text())
+        for name, row in task.items():
+            if name == "_about":
+                continue
+            rows.append(
+                [
+                    path.stem,
+                    name,
+                    " x ".join(str(n) for n in row["map_shape"]),
+                    f"{row['far_background_non_contributing']:.1%}",
+                    f"{row['object_contributing']:.1%}",
+                ]
+            )
+    header = [
+        "network",
+        "noise at",
+        "layer tensor",
+        "far background non-contributing",
+        "object contributing",
+    ]
+    _write(out / "layer_maps.csv", header, rows)
+    key_tokens = json.loads((results / "key_tokens" / "results.json").read_text())
+    rows = [
+        [name, f"{row['key_token_first']:.1%}", f"{row['seconds_per_sequence'] * 1000:.1f}"]
+        for name, row in key_tokens.items()
+        if name != "_about"
+    ]
+    _write(out / "key_tokens.csv", ["method", "key token first", "ms per sequence"], rows)
 
 
 def claim_sentence(summary: dict, out: Path) -> None:

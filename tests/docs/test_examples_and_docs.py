@@ -53,6 +53,7 @@ def _dedent(block: str) -> str:
         "docs/getting_started.rst",
         "docs/method.rst",
         "docs/captum.rst",
+        "docs/layers.rst",
         "docs/datasets.rst",
         "docs/extending.rst",
     ],

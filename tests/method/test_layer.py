@@ -223,3 +223,17 @@ def test_bad_layers_and_options_are_refused(tiny_cnn: TinyCNN, images: Tensor) -
         )
     with pytest.raises(ValueError, match="attributions"):
         LayerNoiseMaskAttribution(tiny_cnn, tiny_cnn.conv1).certify(images, images)
+
+
+def test_a_guaranteed_layer_map_meets_its_bound_on_fresh_draws(tiny_cnn: TinyCNN) -> None:
+    x = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(5))
+    explainer = LayerNoiseMaskAttribution(
+        tiny_cnn, tiny_cnn.conv1, problem=NoiseMaskProblem(held_to="masked")
+    )
+    maps = explainer.attribute(x, target=0, guarantee=0.95, seed=0)
+    unguaranteed = explainer.attribute(x, target=0, seed=0)
+    fresh = explainer.certify(x, maps, target=0, seed=7)
+    before = explainer.certify(x, unguaranteed, target=0, seed=7)
+    assert torch.all(fresh.masked.within_lower >= 0.95)
+    assert bool((before.masked.within_lower < 0.95).any())  # the calibration had work to do
+    assert torch.all(maps >= unguaranteed - 1e-6)  # levels only go down

@@ -19,7 +19,15 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from torch import Tensor
 
-__all__ = ["draw_figures", "plot_comparison", "plot_figure6", "save_maps"]
+__all__ = [
+    "draw_figures",
+    "draw_layer_maps",
+    "plot_comparison",
+    "plot_figure6",
+    "plot_layer_maps",
+    "save_layer_maps",
+    "save_maps",
+]
 
 #: The method whose map :func:`plot_figure6` draws (as ``w = 1 - map``).
 NOISEMASK = "NoiseMask"
@@ -141,3 +149,43 @@ def plot_comparison(
 
 #: One colour map for every method (see :func:`plot_comparison`).
 _CMAP = "Blues"
+
+
+def plot_layer_maps(images: Tensor, maps: dict[str, Tensor], path: Path) -> None:
+    """One row per image: the input, then each layer's map ``w`` upsampled to the input
+    (columns named by ``maps``' keys; red = non-contributing)."""
+    n, columns = images.shape[0], 1 + len(maps)
+    fig = Figure(figsize=(1.9 * columns, 1.9 * n))
+    axes = fig.subplots(n, columns, squeeze=False)
+    shown = None
+    for i in range(n):
+        axes[i, 0].imshow(images[i, 0].cpu().numpy(), cmap="gray")
+        for j, (name, w) in enumerate(maps.items(), start=1):
+            shown = axes[i, j].imshow(w[i, 0].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
+            if i == 0:
+                axes[i, j].set_title(name, fontsize=8)
+    axes[0, 0].set_title("input", fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    if shown is not None:
+        fig.colorbar(shown, ax=axes.ravel().tolist(), fraction=0.03, pad=0.01)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+
+
+def save_layer_maps(path: Path, images: Tensor, maps: dict[str, Tensor]) -> None:
+    """Images and their upsampled maps ``w`` by name, small enough to commit (float16)."""
+    arrays: dict[str, np.ndarray] = {"images": images.cpu().numpy().astype(np.float16)}
+    arrays.update({f"map:{name}": w.cpu().numpy().astype(np.float16) for name, w in maps.items()})
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+
+def draw_layer_maps(maps_path: Path, out: Path) -> None:
+    """:func:`plot_layer_maps` from a file :func:`save_layer_maps` wrote."""
+    with np.load(maps_path) as saved:
+        images = torch.from_numpy(saved["images"].astype(np.float32))
+        maps = {
+            key.removeprefix("map:"): torch.from_numpy(saved[key].astype(np.float32))
+            for key in saved.files
+            if key.startswith("map:")
+        }
+    plot_layer_maps(images, maps, out)

@@ -18,8 +18,14 @@ from captum_noisemask.lab.benchmarks.trained_models import object_regions
 @pytest.mark.parametrize(
     ("command", "rows", "key"),
     [
-        # The fast tier runs the cheapest; the two that learn NoiseMask maps are slow.
+        # The fast tier runs the cheapest; those that learn NoiseMask maps are slow.
         ("bench-noise-deletion", ["Saliency", "Random"], "noise_deletion"),
+        pytest.param(
+            "bench-layer-maps",
+            ["input", "conv2"],
+            "far_background_non_contributing",
+            marks=pytest.mark.slow,
+        ),
         pytest.param(
             "bench-bn-picture",
             ["paper rule, tolerance 1.0", "reference rule, tolerance 1.0"],
