@@ -293,6 +293,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         highlight: Highlight = "contributing",
         n_draws: int = 1000,
         confidence: float = 0.95,
+        bound_target: float | None = 0.95,
         seed: Seed = None,
         internal_batch_size: int | None = None,
     ) -> Certificate:
@@ -315,10 +316,18 @@ class NoiseMaskAttribution(PerturbationAttribution):
                         maps were learnt with). Default: None
             highlight (str, optional): How ``attributions`` are expressed.
                         Default: "contributing"
-            n_draws (int, optional): Draws per example and measurement.
+            n_draws (int, optional): Most draws per example and network.
                         Default: 1000
             confidence (float, optional): Of the Clopper-Pearson lower
                         bounds, in (0, 1). Default: 0.95
+            bound_target (float, optional): The share the bounds are to
+                        reach, in (0, 1): each example draws, in looks of
+                        100, 200, 400, ... draws, only until its bound
+                        clears it or cannot any more, and the bound stays
+                        valid under that stopping (see
+                        :mod:`~captum_noisemask.core.sequential`). ``None``:
+                        exactly ``n_draws`` draws, the fixed certificate for
+                        exact comparisons. Default: 0.95
             seed (int or torch.Generator, optional): Seeds the draws.
                         Default: None
             internal_batch_size (int, optional): Most rows per forward pass.
@@ -355,6 +364,8 @@ class NoiseMaskAttribution(PerturbationAttribution):
         formatted = check.input_tuple(inputs)
         check.check_positive_int("n_draws", n_draws)
         check.check_open_unit("confidence", confidence)
+        if bound_target is not None:
+            check.check_open_unit("bound_target", bound_target)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
         levels = _levels_of(attributions, formatted, highlight)
         return self._certificate(
@@ -366,6 +377,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
             baselines,
             n_draws,
             confidence,
+            bound_target,
             seed,
             internal_batch_size,
         )
@@ -536,6 +548,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
         baselines: BaselineType,
         n_draws: int,
         confidence: float,
+        bound_target: float | None,
         seed: Seed,
         internal_batch_size: int | None,
     ) -> Certificate:
@@ -550,7 +563,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 internal_batch_size,
                 forward,
             )
-            return measure_certificate(clean_pass, levels, n_draws, confidence)
+            return measure_certificate(clean_pass, levels, n_draws, confidence, bound_target)
 
     def _clean_pass(
         self,

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from .core.levels import PerPosition
 from .core.problem import CleanPass
-from .core.statistics import clopper_pearson_lower
+from .core.sequential import FIRST_LOOK, sequential_bound
 
 __all__ = ["Certificate", "NetworkCertificate", "measure_certificate"]
 
@@ -22,14 +22,19 @@ class NetworkCertificate:
         within (Tensor): Share of the draws whose held outputs all stayed
                     within the tolerance.
         within_lower (Tensor): One-sided Clopper-Pearson lower bound on that
-                    share at the certificate's confidence.
+                    share at the certificate's confidence, valid under the
+                    sequential test's stopping (see
+                    :mod:`~captum_noisemask.core.sequential`).
         decision_kept (Tensor): Share of the draws whose top-1 output is the
                     clean one's.
+        draws (Tensor): Draws made per example (int64): ``n_draws`` for a
+                    fixed certificate, fewer where the sequential test settled early.
     """
 
     within: Tensor
     within_lower: Tensor
     decision_kept: Tensor
+    draws: Tensor
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,12 @@ class Certificate:
                     that leave the tolerance when full noise covers only the
                     contributing positions (level > 0.5 in "contributing"
                     terms): high means the contributing region is needed.
-        n_draws (int): Independent draws per example and measurement.
+                    Measured on :data:`~captum_noisemask.core.sequential.FIRST_LOOK`
+                    draws by a sequential certificate, on ``n_draws`` by a fixed one.
+        n_draws (int): Most draws per example and network.
         confidence (float): Of ``within_lower``.
+        bound_target (float or None): The share the sequential test decided
+                    against (``None``: a fixed certificate of ``n_draws`` draws).
     """
 
     masked: NetworkCertificate
@@ -56,6 +65,7 @@ class Certificate:
     necessity: Tensor
     n_draws: int
     confidence: float
+    bound_target: float | None = None
 
     def __str__(self) -> str:
         lines = [
@@ -77,35 +87,53 @@ class Certificate:
                 f"{i:>7}  {mw:>13.1%}  {ml:>7.1%}  {mk:>6.1%}  "
                 f"{pw:>12.1%}  {pl:>7.1%}  {pk:>6.1%}  {nec:>9.1%}"
             )
-        lines.append(
-            f"{self.n_draws} draws per example; lower bounds at {self.confidence:.0%} confidence"
-        )
+        if self.bound_target is None:
+            drawn = f"{self.n_draws} draws per example"
+        else:
+            drawn = (
+                f"draws per example until the bound's decision against {self.bound_target:g} "
+                f"was settled (at most {self.n_draws}): masked mean "
+                f"{float(self.masked.draws.double().mean()):.0f}, plain mean "
+                f"{float(self.plain.draws.double().mean()):.0f}"
+            )
+        lines.append(f"{drawn}; lower bounds at {self.confidence:.0%} confidence")
         return "\n".join(lines)
 
 
 def measure_certificate(
-    clean_pass: CleanPass, levels: tuple[Tensor, ...], n_draws: int, confidence: float
+    clean_pass: CleanPass,
+    levels: tuple[Tensor, ...],
+    n_draws: int,
+    confidence: float,
+    bound_target: float | None,
 ) -> Certificate:
     """The certificate of noise levels ``w`` (one map per input, shaped like it).
 
     Args:
         clean_pass (CleanPass): The explained problem's clean pass on the maps' inputs.
         levels (tuple[Tensor, ...]): Noise levels in [0, 1], shaped like the inputs.
-        n_draws (int): Independent draws per example and measurement.
+        n_draws (int): Most draws per example and network.
         confidence (float): Of the lower bounds.
+        bound_target (float, optional): Draw per example only until the bound
+                    clears this share or cannot (see
+                    :func:`~captum_noisemask.core.sequential.sequential_bound`);
+                    ``None``: exactly ``n_draws``.
 
     Returns:
         *Certificate*.
     """
     layout = PerPosition([tuple(w.shape) for w in levels])
-    masked = _network_certificate(clean_pass, layout, levels, n_draws, confidence, masked=True)
-    plain = _network_certificate(clean_pass, layout, levels, n_draws, confidence, masked=False)
-    contributing = tuple((w < 0.5).to(w.dtype) for w in levels)
-    outcomes = clean_pass.network(layout, n_draws, masked=False, forward_only=True).outcomes(
-        contributing
+    masked, plain = (
+        _network_certificate(clean_pass, layout, levels, n_draws, confidence, bound_target, m)
+        for m in (True, False)
     )
+    contributing = tuple((w < 0.5).to(w.dtype) for w in levels)
+    necessity_draws = n_draws if bound_target is None else min(n_draws, FIRST_LOOK)
+    outcomes = clean_pass.network(
+        layout, necessity_draws, masked=False, forward_only=True
+    ).outcomes(contributing)
     necessity = 1.0 - outcomes.within.to(torch.float64).mean(0)
-    return Certificate(masked, plain, necessity, n_draws, confidence)
+    return Certificate(masked, plain, necessity, n_draws, confidence, bound_target)
 
 
 def _network_certificate(
@@ -114,14 +142,23 @@ def _network_certificate(
     levels: tuple[Tensor, ...],
     n_draws: int,
     confidence: float,
+    bound_target: float | None,
     masked: bool,
 ) -> NetworkCertificate:
-    outcomes = clean_pass.network(layout, n_draws, masked=masked, forward_only=True).outcomes(
-        levels
-    )
-    successes = outcomes.within.sum(0)
+    kept = torch.zeros(clean_pass.batch_size, dtype=torch.int64)
+
+    def draw_within(n: int, open_: Tensor) -> Tensor:
+        network = clean_pass.network(layout, n, masked=masked, forward_only=True)
+        outcomes = network.outcomes(levels, open_.to(levels[0].device))
+        kept.add_(outcomes.decision_kept.sum(0).cpu())
+        return outcomes.within.sum(0)
+
+    result = sequential_bound(draw_within, clean_pass.batch_size, n_draws, bound_target, confidence)
+    trials = result.trials.to(torch.float64)
+    device = levels[0].device
     return NetworkCertificate(
-        within=successes.to(torch.float64) / n_draws,
-        within_lower=clopper_pearson_lower(successes, n_draws, confidence),
-        decision_kept=outcomes.decision_kept.to(torch.float64).mean(0),
+        within=(result.successes / trials).to(device),
+        within_lower=result.lower.to(device),
+        decision_kept=(kept / trials).to(device),
+        draws=result.trials.to(device),
     )

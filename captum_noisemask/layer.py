@@ -379,6 +379,7 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
         highlight: Highlight = "contributing",
         n_draws: int = 1000,
         confidence: float = 0.95,
+        bound_target: float | None = 0.95,
         seed: Seed = None,
         internal_batch_size: int | None = None,
     ) -> Certificate:
@@ -397,6 +398,8 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
         check.check_flag("attribute_to_layer_input", attribute_to_layer_input)
         check.check_positive_int("n_draws", n_draws)
         check.check_open_unit("confidence", confidence)
+        if bound_target is not None:
+            check.check_open_unit("bound_target", bound_target)
         check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
         substitute, scaled, extra, references = self._at_layer(
             inputs, additional_forward_args, baselines, attribute_to_layer_input
@@ -411,6 +414,7 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
             references,
             n_draws,
             confidence,
+            bound_target,
             seed,
             internal_batch_size,
         )

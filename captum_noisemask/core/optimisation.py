@@ -94,7 +94,7 @@ class NoisyNetwork:
         total = self.clean.new_zeros(self.clean.shape[0])
         grad_sums = [torch.zeros_like(p) for p in params] if with_grad else []
         square_sums = [torch.zeros_like(p) for p in params] if with_variance else []
-        for draws, examples in self._chunks():
+        for _, draws, examples in self._chunks():
             levels = self.layout.maps(params, examples)
             noisy = self._noisy_rows(levels, draws, examples, requires_grad=with_grad)
             with torch.set_grad_enabled(with_grad):
@@ -124,8 +124,11 @@ class NoisyNetwork:
         )
         return HingeEstimate(total / n, gradient, variance)
 
-    def _chunks(self) -> Iterator[tuple[tuple[Tensor, ...], slice]]:
-        """Yields ``(noise draws, examples)``; draws do not depend on ``B``."""
+    def _chunks(
+        self, runs: list[slice] | None = None
+    ) -> Iterator[tuple[int, tuple[Tensor, ...], slice]]:
+        """Yields ``(first draw's index, noise draws, examples)`` over the example ``runs``
+        (all examples by default); draws do not depend on ``B``."""
         batch = self.clean.shape[0]
         if self.internal_batch_size is None:
             per_chunk, examples_per_chunk = self.n_samples, batch
@@ -136,41 +139,37 @@ class NoisyNetwork:
             examples_per_chunk = max(1, self.internal_batch_size // per_chunk)
         for start in range(0, self.n_samples, per_chunk):
             draws = self.noise.draw(min(per_chunk, self.n_samples - start))
-            for first in range(0, batch, examples_per_chunk):
-                yield draws, slice(first, min(first + examples_per_chunk, batch))
+            for run in [slice(0, batch)] if runs is None else runs:
+                for first in range(run.start, run.stop, examples_per_chunk):
+                    yield start, draws, slice(first, min(first + examples_per_chunk, run.stop))
 
-    def outcomes(self, params: tuple[Tensor, ...]) -> DrawOutcomes:
+    def outcomes(self, params: tuple[Tensor, ...], examples: Tensor | None = None) -> DrawOutcomes:
         """Per draw and example: held outputs within the tolerance, decision kept, change.
 
         Forward passes only, under ``torch.no_grad``, chunked like :meth:`evaluate`.
+        ``examples`` (bool, ``(B,)``) runs only those examples' rows (a sequential
+        certificate's open ones); the others' entries are False and 0.
         """
         n_batch = self.clean.shape[0]
         assert self.clean_decision is not None  # set in __post_init__
-        within, kept, changes = [], [], []
-        per_draw: list[tuple[Tensor, Tensor, Tensor]] = []
+        device = self.clean.device
+        within = torch.zeros(self.n_samples, n_batch, dtype=torch.bool, device=device)
+        kept = torch.zeros_like(within)
+        changes = torch.zeros(self.n_samples, n_batch, dtype=self.clean.dtype, device=device)
         with torch.no_grad():
-            for draws, examples in self._chunks():
-                levels = self.layout.maps(params, examples)
-                noisy = self._noisy_rows(levels, draws, examples, requires_grad=False)
+            for first_draw, draws, chunk in self._chunks(_runs(examples, n_batch)):
+                levels = self.layout.maps(params, chunk)
+                noisy = self._noisy_rows(levels, draws, chunk, requires_grad=False)
                 n_draws = draws[0].shape[0]
-                output = self._forward_rows(noisy, n_draws, examples)
-                selected = self.constraint.select(output, examples, n_draws)
-                clean = self.clean[examples]
-                change = self.constraint.change(clean, selected, examples)
-                rows = (n_draws, examples.stop - examples.start)
-                per_draw.append(
-                    (
-                        (change <= self.constraint.tolerance).all(-1).view(rows),
-                        _decision(output).view(rows) == self.clean_decision[examples],
-                        change.mean(-1).view(rows),
-                    )
-                )
-                if examples.stop == n_batch:  # all examples of these draws are in
-                    within.append(torch.cat([w for w, _, _ in per_draw], 1))
-                    kept.append(torch.cat([k for _, k, _ in per_draw], 1))
-                    changes.append(torch.cat([c for _, _, c in per_draw], 1))
-                    per_draw = []
-        return DrawOutcomes(torch.cat(within), torch.cat(kept), torch.cat(changes))
+                output = self._forward_rows(noisy, n_draws, chunk)
+                selected = self.constraint.select(output, chunk, n_draws)
+                change = self.constraint.change(self.clean[chunk], selected, chunk)
+                rows = (n_draws, chunk.stop - chunk.start)
+                drawn = slice(first_draw, first_draw + n_draws)
+                within[drawn, chunk] = (change <= self.constraint.tolerance).all(-1).view(rows)
+                kept[drawn, chunk] = _decision(output).view(rows) == self.clean_decision[chunk]
+                changes[drawn, chunk] = change.mean(-1).view(rows)
+        return DrawOutcomes(within, kept, changes)
 
     def _noisy_rows(
         self,
@@ -397,6 +396,19 @@ def _learning_rate(schedule: Preset, step: int) -> float:
     return schedule.lr_final + 0.5 * (schedule.lr - schedule.lr_final) * (
         1.0 + math.cos(math.pi * progress_)
     )
+
+
+def _runs(examples: Tensor | None, batch: int) -> list[slice]:
+    """The consecutive runs of True in ``examples`` (every example when ``None``)."""
+    if examples is None:
+        return [slice(0, batch)]
+    runs: list[slice] = []
+    for index in examples.nonzero().flatten().tolist():
+        if runs and runs[-1].stop == index:
+            runs[-1] = slice(runs[-1].start, index + 1)
+        else:
+            runs.append(slice(index, index + 1))
+    return runs
 
 
 def _rows_of(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["clopper_pearson_lower"]
+__all__ = ["clopper_pearson_lower", "clopper_pearson_upper"]
 
 _BISECTION_STEPS = 60
 
@@ -35,7 +35,9 @@ def clopper_pearson_lower(successes: Tensor, trials: int, confidence: float) -> 
         >>> [round(float(b), 4) for b in bound]
         [0.0, 0.7411]
     """
-    k = successes.detach().to(torch.float64).cpu()
+    counts = successes.detach().to(torch.float64).cpu()
+    # One bisection per distinct count: a batch of certificates holds few of them.
+    k, inverse = torch.unique(counts, return_inverse=True)
     alpha = 1.0 - confidence
     low = torch.zeros_like(k)
     high = torch.ones_like(k)
@@ -44,7 +46,22 @@ def clopper_pearson_lower(successes: Tensor, trials: int, confidence: float) -> 
         too_high = _upper_tail(k, trials, mid) > alpha  # k or more is still likely at mid
         high = torch.where(too_high, mid, high)
         low = torch.where(too_high, low, mid)
-    return torch.where(k > 0, low, torch.zeros_like(k)).to(successes.device)
+    bounds = torch.where(k > 0, low, torch.zeros_like(k))
+    return bounds[inverse].view(counts.shape).to(successes.device)
+
+
+def clopper_pearson_upper(successes: Tensor, trials: int, confidence: float) -> Tensor:
+    """One-sided Clopper-Pearson upper bound: ``1 -`` the lower bound on the failures' share.
+
+    Examples::
+
+        >>> import torch
+        >>> from captum_noisemask.core.statistics import clopper_pearson_upper
+        >>> [round(float(b), 4) for b in clopper_pearson_upper(torch.tensor([0, 10]), 10, 0.95)]
+        [0.2589, 1.0]
+    """
+    failures = trials - successes.detach().to(torch.int64)
+    return 1.0 - clopper_pearson_lower(failures, trials, confidence)
 
 
 def _upper_tail(k: Tensor, n: int, p: Tensor) -> Tensor:

@@ -55,8 +55,13 @@ def test_certificate_matches_the_worked_out_probabilities() -> None:
     # decision (output 0 above 0.3) flips iff U < -0.7 (p = 0.15).
     x = torch.ones(1, 1, 2, 2)
     explainer = NoiseMaskAttribution(FirstPixelAndConstant(), HALF_A_UNIT)
-    cert = explainer.certify(
-        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0
+    cert = explainer.certify(  # a fixed certificate: these shares are estimates
+        x,
+        _one_pixel_map(1.0),
+        highlight="non_contributing",
+        n_draws=4000,
+        bound_target=None,
+        seed=0,
     )
     for network in (cert.masked, cert.plain):  # no ReLU: both networks are the model
         assert float(network.within[0]) == pytest.approx(0.5, abs=0.03)
@@ -67,10 +72,35 @@ def test_certificate_matches_the_worked_out_probabilities() -> None:
     assert float(cert.necessity[0]) == 0.0
     # With w = 0 at pixel (0, 0) it is the contributing one: full noise there leaves 0.5.
     needed = explainer.certify(
-        x, _one_pixel_map(0.0), highlight="non_contributing", n_draws=4000, seed=0
+        x,
+        _one_pixel_map(0.0),
+        highlight="non_contributing",
+        n_draws=4000,
+        bound_target=None,
+        seed=0,
     )
     assert float(needed.necessity[0]) == pytest.approx(0.5, abs=0.03)
     assert float(needed.plain.within[0]) == 1.0  # no noise at all: every draw is within
+
+
+def test_the_sequential_certificate_stops_where_the_decision_is_clear() -> None:
+    """Within-share 0.5 is out of reach of 0.95 after the first look, and no noise clears it
+    there too; the fixed certificate draws all 1,000 and decides the same."""
+    x = torch.ones(1, 1, 2, 2)
+    explainer = NoiseMaskAttribution(FirstPixelAndConstant(), HALF_A_UNIT)
+    for w, cleared in ((1.0, False), (0.0, True)):
+        levels = _one_pixel_map(w)
+        sequential = explainer.certify(
+            x, levels, highlight="non_contributing", n_draws=1000, seed=0
+        )
+        fixed = explainer.certify(
+            x, levels, highlight="non_contributing", n_draws=1000, bound_target=None, seed=0
+        )
+        assert sequential.masked.draws.tolist() == [100]
+        assert fixed.masked.draws.tolist() == [1000]
+        for certificate in (sequential, fixed):
+            assert bool(certificate.masked.within_lower[0] >= 0.95) == cleared
+        assert "until the bound's decision against 0.95 was settled" in str(sequential)
 
 
 def test_certify_measures_the_explainer_s_own_problem_without_being_told_again() -> None:
@@ -80,8 +110,13 @@ def test_certify_measures_the_explainer_s_own_problem_without_being_told_again()
     explainer = NoiseMaskAttribution(FirstPixelAndConstant(), quarter)
     maps = explainer.attribute(x, preset=steps(5), seed=0)
     assert explainer.problem is quarter
-    cert = explainer.certify(
-        x, _one_pixel_map(1.0), highlight="non_contributing", n_draws=4000, seed=0
+    cert = explainer.certify(  # a fixed certificate: these shares are estimates
+        x,
+        _one_pixel_map(1.0),
+        highlight="non_contributing",
+        n_draws=4000,
+        bound_target=None,
+        seed=0,
     )
     assert float(cert.masked.within[0]) == pytest.approx(0.25, abs=0.03)
     default = NoiseMaskAttribution(FirstPixelAndConstant()).certify(
@@ -102,7 +137,7 @@ def test_certificate_agrees_with_an_independent_monte_carlo_estimate() -> None:
     w = torch.rand(2, 1, 8, 8, generator=torch.Generator().manual_seed(4)) * 0.5
     problem = NoiseMaskProblem(tolerance=0.004, unit="output", thresholds={})
     cert = NoiseMaskAttribution(model, problem).certify(
-        x, w, highlight="non_contributing", n_draws=3000, seed=0
+        x, w, highlight="non_contributing", n_draws=3000, bound_target=None, seed=0
     )
     generator = torch.Generator().manual_seed(123)
     with torch.no_grad():
