@@ -29,7 +29,7 @@ from torch import Tensor
 
 from .levels import PerPosition
 from .problem import CleanPass
-from .statistics import clopper_pearson_lower
+from .sequential import sequential_bound
 
 __all__ = ["CALIBRATION_DRAWS", "BISECTION_STEPS", "Calibration", "calibrate_levels", "lowered"]
 
@@ -98,13 +98,11 @@ def calibrate_levels(
     """
     target = 1.0 - (1.0 - guarantee) / 2
     layout = PerPosition([tuple(w.shape) for w in maps])
-    network = clean_pass.network(layout, CALIBRATION_DRAWS, masked=True, forward_only=True)
     batch = clean_pass.batch_size
 
     def holds(strength: Tensor) -> Tensor:
         levels = tuple(lowered(w, strength) for w in maps)
-        successes = network.outcomes(levels).within.sum(0)
-        return clopper_pearson_lower(successes, CALIBRATION_DRAWS, confidence).cpu() >= target
+        return _bound_holds(clean_pass, layout, levels, target, confidence)
 
     device = maps[0].device
     full = torch.full((batch,), AS_LEARNT, dtype=torch.float64)
@@ -135,8 +133,26 @@ def calibrate_levels(
 
 def holds_full_noise(clean_pass: CleanPass, target: float, confidence: float) -> Tensor:
     """Per example: full noise everywhere keeps the held outputs within the tolerance."""
-    network = clean_pass.network(
-        clean_pass.per_position(), CALIBRATION_DRAWS, masked=True, forward_only=True
+    return _bound_holds(
+        clean_pass, clean_pass.per_position(), clean_pass.full_noise(), target, confidence
     )
-    successes = network.outcomes(clean_pass.full_noise()).within.sum(0)
-    return clopper_pearson_lower(successes, CALIBRATION_DRAWS, confidence).cpu() >= target
+
+
+def _bound_holds(
+    clean_pass: CleanPass,
+    layout: PerPosition,
+    levels: tuple[Tensor, ...],
+    target: float,
+    confidence: float,
+) -> Tensor:
+    """Per example: the masked network's bound at ``levels`` reaches ``target``, on at most
+    :data:`CALIBRATION_DRAWS` fresh draws, each example stopping once that is settled."""
+
+    def draw_within(n: int, open_: Tensor) -> Tensor:
+        network = clean_pass.network(layout, n, masked=True, forward_only=True)
+        return network.outcomes(levels, open_.to(levels[0].device)).within.sum(0)
+
+    bound = sequential_bound(
+        draw_within, clean_pass.batch_size, CALIBRATION_DRAWS, target, confidence
+    )
+    return bound.lower >= target

@@ -65,6 +65,7 @@ def test_compare_with_roar_retrains_per_method(tmp_path: Path) -> None:
     assert len(results["roar"]["fractions"]) == len(results["roar"]["accuracy"]["Random"])
 
 
+@pytest.mark.slow  # shares the quick compare run (about 25 s)
 def test_compare_writes_every_file(quick_results: tuple[Path, dict]) -> None:
     out, results = quick_results
     for name in ("results.md", "results.json", "curves.png", "randomisation.png"):
@@ -83,6 +84,7 @@ def test_quick_runs_the_coarse_preset_on_few_images() -> None:
     assert quick.n_images <= 12 and quick.n_randomisation <= 3
 
 
+@pytest.mark.slow  # shares the quick compare run (about 25 s)
 def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]) -> None:
     _, results = quick_results
     metrics = results["metrics"]
@@ -121,6 +123,7 @@ def test_compare_covers_every_method_and_metric(quick_results: tuple[Path, dict]
     assert "roar" not in results  # only with roar=True
 
 
+@pytest.mark.slow  # shares the quick compare run (about 25 s)
 def test_a_registered_metric_is_scored_and_tabulated(quick_results: tuple[Path, dict]) -> None:
     import numpy as np
 
@@ -136,6 +139,7 @@ def test_a_registered_metric_is_scored_and_tabulated(quick_results: tuple[Path, 
     assert "mean map value" in header and "| mean map value |" in (out / "results.md").read_text()
 
 
+@pytest.mark.slow  # shares the quick compare run (about 25 s)
 def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
     """Known answers: a random map deletes worst, localises at chance, ignores the model."""
     metrics = quick_results[1]["metrics"]
@@ -186,6 +190,7 @@ def test_paper_preset_maps_are_scored_only_for_their_model(tmp_path: Path) -> No
         assert all(0.0 <= cell["mean"] <= 1.0 and cell["n"] == 2 for cell in row.values())
 
 
+@pytest.mark.slow  # shares the quick compare run (about 25 s)
 def test_constant_maps_are_counted_never_scored(quick_results: tuple[Path, dict]) -> None:
     from captum_noisemask.lab.benchmarks.compare_tables import _cell
 

@@ -105,9 +105,12 @@ def test_big_images_section_times_every_method_and_reports_agreement() -> None:
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # untrained CNN
 @pytest.mark.filterwarnings("ignore::captum_noisemask.GuaranteeWarning")
-def test_guarantee_section_costs_both_maps_and_checks_the_bound() -> None:
-    from captum_noisemask.lab.benchmarks.speed import guarantee_cost
+def test_certified_section_costs_each_step_against_occlusion() -> None:
+    from captum_noisemask.lab.benchmarks.speed import certified_cost
 
-    row = guarantee_cost(tiny_setup(), "cpu", n_digits=2)
-    assert row["rows_per_map"]["guaranteed"] > row["rows_per_map"]["fast"]  # forward rows added
-    assert 0.0 <= row["bound_met"] <= 1.0 and row["mean_level_change"] >= 0  # levels only drop
+    row = certified_cost(tiny_setup(), "cpu", n_digits=2)
+    rows = row["rows_per_map"]
+    assert rows["guaranteed_map"] > rows["map"]  # forward rows added
+    assert rows["certify_sequential"] <= rows["certify_fixed_1000"]
+    assert set(row["over_occlusion"]) == set(rows)
+    assert 0.0 <= row["same_decision_as_fixed"] <= 1.0 and row["mean_level_change"] >= 0
