@@ -9,19 +9,44 @@ from pathlib import Path
 
 from torch import nn
 
+from ..dataset_runs.user_inputs import load_user_examples, load_user_model
 from ..labelled import LabelledImages
-from .command import Command, add_task_options, check_task_options, task_of, training_of
+from .command import (
+    Command,
+    add_task_options,
+    check_out,
+    check_task_options,
+    task_of,
+    training_of,
+)
+from .tasks.classifiers import CLASSIFIERS
 
 __all__ = ["EXPLAIN_DATASET", "REPORT", "explain_dataset", "write_report_of"]
 
 
 def _explain_options(command: argparse.ArgumentParser) -> None:
     add_task_options(command, images=None, images_help="only the first N examples (default: all)")
+    (model,) = (a for a in command._actions if a.dest == "model")
+    model.choices = None  # a lab classifier's name, or MODULE:CALLABLE (checked in _check)
+    model.help = (
+        f"your own model, MODULE:CALLABLE (a function on PYTHONPATH returning the nn.Module; "
+        f"explains --inputs), or a lab classifier to train on the --dataset: "
+        f"{', '.join(CLASSIFIERS)} (default: the task's)"
+    )
+    command.add_argument(
+        "--inputs",
+        type=Path,
+        help="with --model MODULE:CALLABLE: a float .npy array of images (N, C, H, W)",
+    )
+    command.add_argument(
+        "--labels", type=Path, help="with --inputs: an int .npy array (N,) of labels"
+    )
     command.add_argument("--split", choices=["train", "test"], default="test", help="which split")
     command.add_argument(
-        "--checkpoint",
+        "--weights",
         type=Path,
-        help="state_dict (.pt) of the --model; default: the model `reproduce` trains and caches",
+        help="state_dict (.pt) of the --model, loaded with weights_only=True; default for a lab "
+        "classifier: the model `reproduce` trains and caches",
     )
     command.add_argument("--batch-size", type=int, default=64, help="examples per chunk")
     command.add_argument(
@@ -50,7 +75,23 @@ def report_option(parser: argparse.ArgumentParser) -> None:
 def _check_explain(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.certify < 0:
         parser.error("--certify must be 0 (no certificate) or a number of draws")
+    if _user_model(args):
+        if args.inputs is None:
+            parser.error(f"--model {args.model} is your own model: pass --inputs FILE.npy")
+        check_out(parser, args)
+        return
+    if args.model is not None and args.model not in CLASSIFIERS:
+        parser.error(
+            f"--model {args.model!r}: not a lab classifier ({', '.join(CLASSIFIERS)}) nor "
+            "MODULE:CALLABLE"
+        )
+    if args.inputs is not None or args.labels is not None:
+        parser.error("--inputs and --labels go with --model MODULE:CALLABLE (your own model)")
     check_task_options(parser, args)
+
+
+def _user_model(args: argparse.Namespace) -> bool:
+    return args.model is not None and ":" in args.model
 
 
 def explain_dataset(args: argparse.Namespace) -> None:
@@ -62,8 +103,15 @@ def explain_dataset(args: argparse.Namespace) -> None:
 
     with process_group() as device:
         rank, world = rank_and_world()
-        examples = _examples(args)
-        model = _model(args, examples, rank).to(device)
+        if _user_model(args):
+            examples = load_user_examples(args.inputs, args.labels)
+            examples = examples if args.images is None else examples.subset(slice(0, args.images))
+            model = load_user_model(args.model, args.weights).to(device)
+            class_names = None
+        else:
+            examples = _examples(args)
+            model = _model(args, examples, rank).to(device)
+            class_names = list(task_of(args).class_names)
         summary = attribute_dataset(
             NoiseMaskAttribution(model, paired_problem(args.preset)),
             examples,
@@ -73,7 +121,7 @@ def explain_dataset(args: argparse.Namespace) -> None:
             attribute_kwargs={"preset": args.preset, "seed": args.seed},
             show_progress=not args.no_progress,
             certify_draws=args.certify,
-            class_names=list(task_of(args).class_names),
+            class_names=class_names,
         )
     if rank == 0:
         resumed = "" if world == 1 else " of rank 0's"
@@ -101,7 +149,7 @@ def _model(args: argparse.Namespace, examples: LabelledImages, rank: int) -> nn.
     from .tasks.classifiers import build_classifier
 
     training = training_of(args)
-    if args.checkpoint is None:
+    if args.weights is None:
         if rank != 0:
             barrier()  # rank 0 trains and caches the model first; the others then load it
         model = prepare(task_of(args), args.data_dir, training, say=print).trained.model
@@ -111,15 +159,15 @@ def _model(args: argparse.Namespace, examples: LabelledImages, rank: int) -> nn.
     height, width = examples.images.shape[-2:]
     model = build_classifier(training.architecture, (height, width), training.n_classes)
     try:
-        state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
+        state = torch.load(args.weights, map_location="cpu", weights_only=True)
         model.load_state_dict(state)
     except FileNotFoundError:
-        raise ValueError(f"--checkpoint {args.checkpoint}: no such file") from None
+        raise ValueError(f"--weights {args.weights}: no such file") from None
     except (RuntimeError, pickle.UnpicklingError, AttributeError) as error:
         # load_state_dict lists missing keys and size mismatches after a header line.
         details = " ".join(line.strip() for line in str(error).splitlines()[1:]) or str(error)
         raise ValueError(
-            f"--checkpoint {args.checkpoint} is not a {training.architecture} state_dict for "
+            f"--weights {args.weights} is not a {training.architecture} state_dict for "
             f"{height}x{width} inputs: {details[:400]}"
         ) from None
     return model.eval()
@@ -145,8 +193,8 @@ def write_report_of(run_dir: Path, out: Path | None = None) -> None:
 
 EXPLAIN_DATASET = Command(
     "explain-dataset",
-    "explain every digit of a dataset (resumable; launch with torchrun for several processes "
-    "or GPUs)",
+    "explain every example of a dataset, your own model's (--model MODULE:CALLABLE --inputs "
+    "x.npy) or a lab task's (resumable; launch with torchrun for several processes or GPUs)",
     _explain_options,
     explain_dataset,
     _check_explain,

@@ -183,7 +183,7 @@ def test_cli_under_torchrun_equals_one_process(tmp_path: Path) -> None:
     write_mnist_dir(tmp_path, n=20)
     torch.manual_seed(0)
     torch.save(PaperCNN().state_dict(), tmp_path / "model.pt")
-    common = ["--data-dir", str(tmp_path), "--checkpoint", str(tmp_path / "model.pt")]
+    common = ["--data-dir", str(tmp_path), "--weights", str(tmp_path / "model.pt")]
     common += ["--images", "5", "--batch-size", "2", "--no-progress"]
     launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     done = subprocess.run(
@@ -218,9 +218,9 @@ def test_cli_reports_a_mismatched_checkpoint(
     write_mnist_dir(tmp_path, n=4)
     torch.save(PaperCNN(hidden=64).state_dict(), tmp_path / "other.pt")
     arguments = ["explain-dataset", "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)]
-    assert cli.main([*arguments, "--checkpoint", str(tmp_path / "other.pt")]) == 2
+    assert cli.main([*arguments, "--weights", str(tmp_path / "other.pt")]) == 2
     assert "size mismatch for fc1.weight" in capsys.readouterr().err
-    assert cli.main([*arguments, "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    assert cli.main([*arguments, "--weights", str(tmp_path / "missing.pt")]) == 2
     assert "no such file" in capsys.readouterr().err
 
 
