@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from support import caller_state, same_state
 from torch import nn
 
-from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem, Preset
+from captum_noisemask import (
+    LayerNoiseMaskAttribution,
+    NoiseMaskAttribution,
+    NoiseMaskProblem,
+    Preset,
+)
 
 #: Words an error message may use to name what was wrong.
 NAMES = (
@@ -162,3 +167,41 @@ def test_certify_delta_and_masks_work_or_name_the_argument(
         None,
     )
     _check(lambda: explainer.inspect_masks(x), model, None)
+
+
+@PROPERTY_SETTINGS
+@given(problems(), st.sampled_from([None, 0.9]), st.sampled_from([0.0, 0.5, 1.0, 2.0]))
+def test_the_layer_variant_works_or_names_the_argument(
+    problem: dict[str, Any], guarantee: Any, level: float
+) -> None:
+    """The same problems through the conv layer: maps shaped like its output, or a named error;
+    its certificate of constant maps likewise."""
+    model, x = problem["model"], problem["x"]
+    try:
+        explainer = LayerNoiseMaskAttribution(
+            model, model[0], problem=NoiseMaskProblem(**problem["options"])
+        )
+    except (ValueError, TypeError) as error:
+        assert any(name in str(error) for name in NAMES), str(error)
+        return
+    layer_shape = (x.shape[0], 2, *x.shape[2:])
+
+    def call() -> Any:
+        return explainer.attribute(
+            x,
+            target=problem["target"],
+            feature_mask=problem["feature_mask"],
+            preset=THREE_STEPS,
+            seed=0,
+            guarantee=guarantee,
+        )
+
+    _check(call, model, layer_shape)
+    maps = torch.full(layer_shape, level, dtype=x.dtype)
+    certificate = _check(
+        lambda: explainer.certify(x, maps, target=problem["target"], n_draws=20, seed=0),
+        model,
+        None,
+    )
+    if certificate is not None:
+        assert certificate.masked.within.shape == (x.shape[0],)
