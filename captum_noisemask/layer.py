@@ -288,6 +288,9 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
     ) -> Tensor | tuple[Tensor, Tensor]:
         r"""Learns the noise-level map of the layer's tensor for every example.
 
+        The arguments it shares with :meth:`NoiseMaskAttribution.attribute
+        <captum_noisemask.NoiseMaskAttribution.attribute>` mean what they mean there.
+
         Args:
             inputs (Tensor or tuple[Tensor, ...]): The model's inputs, each
                         ``(B, ...)``, of any dtype (token ids included):
@@ -310,10 +313,19 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
                         mask rules, in Captum's convention (zeros by default:
                         a blank image, token id 0); the reference activation
                         is the layer's on them. Default: None
-            preset, guarantee, highlight, seed, internal_batch_size,
-            show_progress, return_convergence_delta: As in
-                        :meth:`NoiseMaskAttribution.attribute
-                        <captum_noisemask.NoiseMaskAttribution.attribute>`.
+            preset (str or Preset, optional): The schedule. Default: "fast"
+            guarantee (float, optional): Lower the levels until the bound
+                        holds. Default: None
+            highlight (str, optional): ``"contributing"`` (``1 - w``) or
+                        ``"non_contributing"`` (``w``). Default: "contributing"
+            seed (int or torch.Generator, optional): Seeds the draws.
+                        Default: None
+            internal_batch_size (int, optional): Most noisy rows per pass.
+                        Default: None
+            show_progress (bool, optional): A progress bar over the steps.
+                        Default: False
+            return_convergence_delta (bool, optional): Also return the
+                        constraint violation left per example. Default: False
 
         Returns:
             *Tensor* of **attributions** shaped like the layer's output (or

@@ -152,8 +152,8 @@ _CMAP = "Blues"
 
 
 def plot_layer_maps(images: Tensor, maps: dict[str, Tensor], path: Path) -> None:
-    """One row per image: the input, then each layer's map ``w`` upsampled to the input
-    (columns named by ``maps``' keys; red = non-contributing)."""
+    """One row per image: the image, then each map ``w`` upsampled to it (columns named by
+    ``maps``' keys, e.g. ``"input"`` for the input map; red = non-contributing)."""
     n, columns = images.shape[0], 1 + len(maps)
     fig = Figure(figsize=(1.9 * columns, 1.9 * n))
     axes = fig.subplots(n, columns, squeeze=False)
@@ -164,7 +164,7 @@ def plot_layer_maps(images: Tensor, maps: dict[str, Tensor], path: Path) -> None
             shown = axes[i, j].imshow(w[i, 0].cpu().numpy(), cmap="jet", vmin=0, vmax=1)
             if i == 0:
                 axes[i, j].set_title(name, fontsize=8)
-    axes[0, 0].set_title("input", fontsize=8)
+    axes[0, 0].set_title("image", fontsize=8)
     for ax in axes.flat:
         ax.axis("off")
     if shown is not None:
