@@ -245,7 +245,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
             TypeError: arguments of the wrong type.
             RuntimeError: called under ``torch.inference_mode()``.
         """
-        _refuse_inference_mode()
+        refuse_inference_mode()
         is_inputs_tuple = _is_tuple(inputs)
         formatted = check.input_tuple(inputs)
         schedule = checked_options(
@@ -360,14 +360,10 @@ class NoiseMaskAttribution(PerturbationAttribution):
             >>> bool((certificate.plain.within_lower <= certificate.plain.within).all())
             True
         """
-        _refuse_inference_mode()
+        refuse_inference_mode()
         formatted = check.input_tuple(inputs)
-        check.check_positive_int("n_draws", n_draws)
-        check.check_open_unit("confidence", confidence)
-        if bound_target is not None:
-            check.check_open_unit("bound_target", bound_target)
-        check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
-        levels = _levels_of(attributions, formatted, highlight)
+        checked_certify_options(n_draws, confidence, bound_target, internal_batch_size)
+        levels = levels_of(attributions, formatted, highlight)
         return self._certificate(
             self.forward_func,
             formatted,
@@ -416,10 +412,10 @@ class NoiseMaskAttribution(PerturbationAttribution):
         Returns:
             *Tensor* of shape ``(B,)``.
         """
-        _refuse_inference_mode()
+        refuse_inference_mode()
         formatted = check.input_tuple(inputs)
         check.check_positive_int("n_samples", n_samples)
-        levels = _levels_of(attributions, formatted, highlight)
+        levels = levels_of(attributions, formatted, highlight)
         with self._guarded(), torch.no_grad():
             clean_pass = self._clean_pass(
                 formatted, target, additional_forward_args, baselines, seed, None
@@ -469,7 +465,7 @@ class NoiseMaskAttribution(PerturbationAttribution):
             >>> NoiseMaskAttribution(model).inspect_masks(x).output_change.tolist()
             [0.0, 0.0]
         """
-        _refuse_inference_mode()
+        refuse_inference_mode()
         formatted = check.input_tuple(inputs)
         # Held to the masked network: what the report measures is masking's own effect.
         problem = self.problem.replace(held_to="masked")
@@ -656,13 +652,24 @@ def checked_options(
     return schedule
 
 
+def checked_certify_options(
+    n_draws: int, confidence: float, bound_target: float | None, internal_batch_size: int | None
+) -> None:
+    """Checks ``certify``'s options (shared by the layer variant)."""
+    check.check_positive_int("n_draws", n_draws)
+    check.check_open_unit("confidence", confidence)
+    if bound_target is not None:
+        check.check_open_unit("bound_target", bound_target)
+    check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
+
+
 def _layout(inputs: tuple[Tensor, ...], feature_mask: object) -> LevelLayout:
     if feature_mask is None:
         return PerPosition([map_shape(x) for x in inputs])
     return FeatureGroups(check.feature_masks(feature_mask, inputs), inputs[0].shape[0])
 
 
-def _levels_of(
+def levels_of(
     attributions: object, inputs: tuple[Tensor, ...], highlight: object
 ) -> tuple[Tensor, ...]:
     """Noise levels ``w`` from maps as ``attribute`` returned them, checked."""
@@ -698,7 +705,7 @@ def _delta(
     return network.evaluate(maps, with_grad=False).hinge
 
 
-def _refuse_inference_mode() -> None:
+def refuse_inference_mode() -> None:
     if torch.is_inference_mode_enabled():
         raise RuntimeError(
             "NoiseMaskAttribution learns its maps with autograd, which "

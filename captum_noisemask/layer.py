@@ -34,7 +34,13 @@ from ._utils import validation as check
 from ._utils.compat import _format_additional_forward_args
 from ._utils.hooks import forward_hooks, forward_pre_hooks
 from ._utils.typing import Highlight
-from .attribution import NoiseMaskAttribution, _levels_of, _refuse_inference_mode, checked_options
+from .attribution import (
+    NoiseMaskAttribution,
+    checked_certify_options,
+    checked_options,
+    levels_of,
+    refuse_inference_mode,
+)
 from .certificate import Certificate
 from .core.levels import FeatureGroups, LevelLayout, PerPosition
 from .core.problem import NoiseMaskProblem, Seed
@@ -339,7 +345,7 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
             TypeError: the layer's tensor is not one floating point tensor,
                         arguments of the wrong type.
         """
-        _refuse_inference_mode()
+        refuse_inference_mode()
         check.check_flag("attribute_to_layer_input", attribute_to_layer_input)
         schedule = checked_options(
             self.problem,
@@ -406,17 +412,13 @@ class LayerNoiseMaskAttribution(LayerAttribution, PerturbationAttribution):
         Returns:
             *Certificate*.
         """
-        _refuse_inference_mode()
+        refuse_inference_mode()
         check.check_flag("attribute_to_layer_input", attribute_to_layer_input)
-        check.check_positive_int("n_draws", n_draws)
-        check.check_open_unit("confidence", confidence)
-        if bound_target is not None:
-            check.check_open_unit("bound_target", bound_target)
-        check.check_positive_int("internal_batch_size", internal_batch_size, allow_none=True)
+        checked_certify_options(n_draws, confidence, bound_target, internal_batch_size)
         substitute, scaled, extra, references = self._at_layer(
             inputs, additional_forward_args, baselines, attribute_to_layer_input
         )
-        levels = _levels_of(attributions, (scaled,), highlight)
+        levels = levels_of(attributions, (scaled,), highlight)
         return self._explainer._certificate(
             substitute,
             (scaled,),
