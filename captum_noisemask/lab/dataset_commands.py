@@ -9,7 +9,6 @@ from pathlib import Path
 
 from torch import nn
 
-from ..dataset_runs.user_inputs import load_user_examples, load_user_model
 from ..labelled import LabelledImages
 from .command import (
     Command,
@@ -99,6 +98,7 @@ def explain_dataset(args: argparse.Namespace) -> None:
     from ..attribution import NoiseMaskAttribution
     from ..dataset_runs.distributed import process_group, rank_and_world
     from ..dataset_runs.runner import attribute_dataset
+    from ..dataset_runs.user_inputs import load_user_examples, load_user_model
     from ..presets import paired_problem
 
     with process_group() as device:
