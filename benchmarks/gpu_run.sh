@@ -3,7 +3,7 @@
 #
 #   CAPTUM_NOISEMASK_CACHE=DIR bash benchmarks/gpu_run.sh OUT_DIR
 #
-# DIR must hold the PaperCNN weights the CPU benchmarks use (`captum-noisemask reproduce`
+# DIR must hold the PaperCNN weights the CPU benchmarks use (`noisemask-lab reproduce`
 # caches them): the reference maps are only comparable for the model they were made with.
 # Writes OUT_DIR/paper_maps.npz (copy it to benchmarks/reference/) and OUT_DIR/speed_gpu.json.
 set -euo pipefail

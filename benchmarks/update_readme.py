@@ -3,7 +3,7 @@
     python benchmarks/update_readme.py
 
 Reads ``benchmarks/results/compare/results.json`` (written by
-``captum-noisemask compare --roar --out benchmarks/results/compare``) and replaces the lines
+``noisemask-lab compare --roar --out benchmarks/results/compare``) and replaces the lines
 between the README's table markers; ``tests/docs/test_readme_table.py`` fails when they differ.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from captum_noisemask.lab.benchmarks.compare_tables import README_MARKERS, readme_table
+from captum_noisemask_lab.benchmarks.compare_tables import README_MARKERS, readme_table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "compare" / "results.json"

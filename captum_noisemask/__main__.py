@@ -1,7 +1,7 @@
-"""``python -m captum_noisemask`` runs the command line."""
+"""``python -m captum_noisemask``: the library's command line (``explain-dataset``, ``report``)."""
 
 import sys
 
-from .lab.cli import main
+from .cli import main
 
 sys.exit(main())

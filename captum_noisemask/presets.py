@@ -34,7 +34,7 @@ PAPER = Preset(n_samples=100, n_steps=15_000, lr=1e-4)
 #: learning rates add up to about 1.9, close to the paper's 15,000 x 1e-4 = 1.5: Adam
 #: moves w by at most ~lr per step, and pixels still in transit at the paper's last
 #: step end where that budget leaves them.
-#: Agreement with PAPER is measured by ``captum-noisemask bench-speed`` (docs/performance.rst).
+#: Agreement with PAPER is measured by ``noisemask-lab bench-speed`` (docs/performance.rst).
 FAST = Preset(
     n_samples=16,
     n_steps=150,
@@ -46,7 +46,7 @@ FAST = Preset(
 #: The paper's Adam trajectory in 400 steps of 128 antithetic draws (see
 #: :meth:`Preset.emulated`): 1/29 of the paper's cost, and on the paper's problem its maps
 #: match the paper preset's at IoU >= 0.95
-#: (``captum-noisemask bench-speed --sections agreement``).
+#: (``noisemask-lab bench-speed --sections agreement``).
 FAITHFUL = PAPER.emulated(n_samples=128, n_steps=400)
 
 #: For big images explained on a coarse ``feature_mask`` grid (a few hundred levels, e.g.
@@ -55,7 +55,7 @@ FAITHFUL = PAPER.emulated(n_samples=128, n_steps=400)
 #: gradient is far less noisy than a pixel's and fewer draws suffice; the learning rates add up
 #: to about FAST's 1.9. Of the 400-pass schedules tried (8 x 50, 16 x 25, 4 x 100 at several
 #: rates; ResNet-18, 112 x 112, 8-pixel cells), this one agreed best with FAST on the same grid.
-#: Cost and agreement at 224 x 224: ``captum-noisemask bench-speed --sections big-images``.
+#: Cost and agreement at 224 x 224: ``noisemask-lab bench-speed --sections big-images``.
 COARSE = Preset(
     n_samples=4,
     n_steps=100,

@@ -3,17 +3,17 @@
     python docs/generate_figures.py
 
 - ``docs/_generated/reproduce/``: ``figure6.png``, ``comparison.png`` and the tutorial's
-  ``claim.rst`` from the main job (``captum-noisemask reproduce``, fast preset, 8 held-out
+  ``claim.rst`` from the main job (``noisemask-lab reproduce``, fast preset, 8 held-out
   digits; skipped while its files exist);
 - ``docs/_generated/evaluation/``: ``curves.png`` and ``randomisation.png`` drawn from the
   committed benchmark result ``benchmarks/results/compare/results.json`` (instant);
 - ``docs/_generated/performance/``: the performance page's tables, read from the committed
-  ``captum-noisemask bench-speed`` results in ``benchmarks/results/`` (instant);
+  ``noisemask-lab bench-speed`` results in ``benchmarks/results/`` (instant);
 - ``docs/_generated/fashion/``: ``figure6.png`` and ``comparison.png`` redrawn from the maps
   the committed Fashion-MNIST run saved (``benchmarks/results/fashion/reproduce/maps.npz``;
   instant, needs neither the data nor the model);
 - ``docs/_generated/layers/``: the layer page's figures, redrawn from the maps
-  ``captum-noisemask bench-layer-maps`` saved (``benchmarks/results/layer_maps/*_maps.npz``),
+  ``noisemask-lab bench-layer-maps`` saved (``benchmarks/results/layer_maps/*_maps.npz``),
   and its tables, read from that command's and ``bench-key-tokens``' committed results
   (instant).
 
@@ -37,10 +37,10 @@ PAPER_ROWS = 100 * 15_000
 
 def generate(docs: Path = DOCS) -> None:
     """Writes every figure the pages include."""
-    from captum_noisemask.lab.benchmarks.reproduce import ReproduceConfig, reproduce
-    from captum_noisemask.lab.figures.curves import plot_curves, plot_randomisation
-    from captum_noisemask.lab.figures.maps import draw_figures, draw_layer_maps
-    from captum_noisemask.lab.metrics.pixel_flipping import CURVES
+    from captum_noisemask_lab.benchmarks.reproduce import ReproduceConfig, reproduce
+    from captum_noisemask_lab.figures.curves import plot_curves, plot_randomisation
+    from captum_noisemask_lab.figures.maps import draw_figures, draw_layer_maps
+    from captum_noisemask_lab.metrics.pixel_flipping import CURVES
 
     reproduced = docs / "_generated" / "reproduce"
     outputs = ("figure6.png", "comparison.png", "summary.json")

@@ -5,8 +5,8 @@ python examples/compare_methods.py [N_DIGITS]
 
 import sys
 
-from captum_noisemask.lab.methods import explain_all, standard_methods
-from captum_noisemask.lab.tasks import TASKS, prepare
+from captum_noisemask_lab.methods import explain_all, standard_methods
+from captum_noisemask_lab.tasks import TASKS, prepare
 
 n_images = int(sys.argv[1]) if len(sys.argv) > 1 else 4
 setup = prepare(TASKS["mnist"])

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from captum_noisemask import NoiseMaskAttribution  # noqa: E402
-from captum_noisemask.lab.tasks import TASKS, prepare
+from captum_noisemask_lab.tasks import TASKS, prepare
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 out.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from captum_noisemask import FAST, LabelledImages, Preset
-from captum_noisemask.lab.tasks import TASKS, PreparedTask
-from captum_noisemask.lab.tasks.classifiers import PaperCNN
-from captum_noisemask.lab.tasks.training import TrainedModel, TrainingConfig
+from captum_noisemask import FAST, Preset
 
 
 class HalfBlindLinear(nn.Module):
@@ -75,9 +72,6 @@ def make_tiny_cnn(batch_norm: bool = False, seed: int = 0) -> TinyCNN:
 
 
 #: A one-epoch training: enough for end-to-end tests, not for a good model.
-TINY_TRAINING = TrainingConfig(epochs=1, batch_size=64)
-
-
 def idx_bytes(array: np.ndarray) -> bytes:
     """Encodes a uint8 array in the IDX format (magic 0x0000 0x08 ndim, big-endian dims)."""
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
@@ -99,40 +93,6 @@ def write_mnist_dir(directory: Path, n: int = 6, compress: bool = False) -> None
                 (directory / f"{name}.gz").write_bytes(gzip.compress(data))
             else:
                 (directory / name).write_bytes(data)
-
-
-def tiny_setup() -> PreparedTask:
-    """An untrained PaperCNN and 8 random 28x28 images (the set-up of the CLI benchmarks)."""
-    torch.manual_seed(0)
-    digits = LabelledImages(torch.rand(8, 1, 28, 28), torch.arange(8))
-    return PreparedTask(
-        TASKS["mnist"], TrainedModel(PaperCNN().eval(), 0.0, False), digits, digits, "test digits"
-    )
-
-
-def garments(n: int, seed: int = 0) -> LabelledImages:
-    """Fashion-MNIST in miniature: four textured shapes on a black 28x28 background.
-
-    Class 0 a filled box, 1 a disc, 2 a ring, 3 a plus; random size and position, ink
-    between 0.5 and 1 with texture, background exactly 0 (as in Fashion-MNIST).
-    """
-    generator = torch.Generator().manual_seed(seed)
-    rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
-    images, labels = torch.zeros(n, 1, 28, 28), torch.arange(n) % 4
-    for i, label in enumerate(labels.tolist()):
-        size = 5 + 4 * float(torch.rand((), generator=generator))
-        cy, cx = (9 + 10 * torch.rand(2, generator=generator)).tolist()
-        dy, dx = (rows - cy).abs(), (cols - cx).abs()
-        radius = (dy**2 + dx**2).sqrt()
-        shape = [
-            (dy <= size) & (dx <= size * 0.8),
-            radius <= size,
-            (radius <= size) & (radius >= size * 0.55),
-            ((dy <= size) & (dx <= 2)) | ((dx <= size) & (dy <= 2)),
-        ][label]
-        ink = 0.5 + 0.5 * torch.rand(28, 28, generator=generator)
-        images[i, 0] = shape.float() * ink
-    return LabelledImages(images, labels)
 
 
 def caller_state(model: nn.Module) -> tuple:

@@ -1,6 +1,6 @@
 """Imports point down the layers. The library (the method, the metrics, the dataset runner,
-the report) imports nothing of the lab (``captum_noisemask.lab``); inside each, the layers
-below never import the ones above."""
+the report, its command line) imports nothing of the lab (``captum_noisemask_lab``, in the
+repository's ``lab`` folder); inside each, the layers below never import the ones above."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from pathlib import Path
 import captum_noisemask
 
 PACKAGE = Path(captum_noisemask.__file__).resolve().parent
+#: The lab's package in a checkout (the library's tests read its files, never import it).
+LAB_PACKAGE = PACKAGE.parent / "lab" / "captum_noisemask_lab"
+PACKAGES = ("captum_noisemask", "captum_noisemask_lab")
 
 #: The library's layers, bottom up: the method's building blocks (``core``) below the method
 #: (the explainer, its presets and certificate), which nothing in ``core`` may import.
-LIBRARY = {"_utils", "core", "method", "evaluation", "dataset_runs", "report"}
+LIBRARY = {"_utils", "core", "method", "evaluation", "dataset_runs", "report", "cli"}
 
 #: The lab's layers below its commands: whatever a benchmark may import.
 LAB_BELOW_COMMANDS = {
@@ -36,6 +39,7 @@ ALLOWED = {
     "evaluation": {"_utils", "core", "method", "evaluation"},
     "dataset_runs": {"_utils", "core", "method", "dataset_runs"},
     "report": {"_utils", "core", "method", "dataset_runs", "report"},
+    "cli": LIBRARY,
     "lab": {"lab"},
     "lab.paths": {"lab.paths"},
     "lab.architectures": {"lab.architectures"},
@@ -57,17 +61,19 @@ ALLOWED = {
 
 
 def layer_of(module: str) -> str:
-    """The layer of a dotted module name inside the package."""
-    parts = module.split(".")[1:]
+    """The layer of a dotted module name of the library or the lab."""
+    package, *parts = module.split(".")
+    if package == "captum_noisemask_lab":
+        if parts and parts[0] == "__main__":
+            return "lab.cli"
+        return f"lab.{parts[0]}" if parts else "lab"
     method_modules = {"attribution", "layer", "certificate", "presets", "feature_masks", "labelled"}
     if parts and parts[0] == "core":
         return "core"
     if not parts or parts[0] in method_modules:
         return "method"
     if parts[0] == "__main__":
-        return "lab.cli"
-    if parts[0] == "lab":
-        return "lab" if len(parts) == 1 else f"lab.{parts[1]}"
+        return "cli"
     return parts[0]
 
 
@@ -78,7 +84,7 @@ def module_name(path: Path, root: Path) -> str:
 
 
 def imported_modules(path: Path, root: Path) -> list[str]:
-    """Every package module that ``path`` imports, relative imports resolved."""
+    """Every module of the library or the lab that ``path`` imports, relative imports resolved."""
     name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found = []
@@ -93,7 +99,7 @@ def imported_modules(path: Path, root: Path) -> list[str]:
             found.append(target)
         elif isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
-    return [t for t in found if t.split(".")[0] == root.name]
+    return [t for t in found if t.split(".")[0] in PACKAGES]
 
 
 def violations(root: Path) -> list[str]:
@@ -109,39 +115,41 @@ def violations(root: Path) -> list[str]:
 
 def test_every_import_points_down_the_layers() -> None:
     assert violations(PACKAGE) == []
+    assert LAB_PACKAGE.is_dir()  # the lab's layers are checked too
+    assert violations(LAB_PACKAGE) == []
 
 
 def test_every_module_belongs_to_a_layer() -> None:
-    layers = {layer_of(module_name(p, PACKAGE)) for p in PACKAGE.rglob("*.py")}
-    assert layers <= set(ALLOWED), layers - set(ALLOWED)
+    for root in (PACKAGE, LAB_PACKAGE):
+        layers = {layer_of(module_name(p, root)) for p in root.rglob("*.py")}
+        assert layers <= set(ALLOWED), layers - set(ALLOWED)
 
 
 def test_the_library_imports_nothing_of_the_lab() -> None:
     for layer in LIBRARY:
         assert not any(allowed.startswith("lab") for allowed in ALLOWED[layer]), layer
-    library_modules = [
-        p for p in PACKAGE.rglob("*.py") if layer_of(module_name(p, PACKAGE)) in LIBRARY
-    ]
+    library_modules = list(PACKAGE.rglob("*.py"))
     assert len(library_modules) > 30  # the walk does see the library
     lab_imports = [
         f"{module_name(p, PACKAGE)} -> {target}"
         for p in library_modules
         for target in imported_modules(p, PACKAGE)
-        if layer_of(target).startswith("lab")
+        if target.split(".")[0] == "captum_noisemask_lab"
     ]
     assert lab_imports == []
+    assert not (PACKAGE / "lab").exists()  # the lab lives beside the library, not in it
 
 
 def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     root = tmp_path / "captum_noisemask"
     (root / "evaluation").mkdir(parents=True)
-    (root / "lab" / "tasks").mkdir(parents=True)
     (root / "__init__.py").write_text("from .attribution import X\n")
     (root / "evaluation" / "__init__.py").write_text("")
-    (root / "evaluation" / "roar.py").write_text("from ..lab.tasks.training import train\n")
-    (root / "lab" / "tasks" / "training.py").write_text("from ...evaluation import roar\n")
+    (root / "evaluation" / "roar.py").write_text(
+        "from captum_noisemask_lab.tasks.training import train\n"
+    )
     assert violations(root) == [
-        "captum_noisemask.evaluation.roar -> captum_noisemask.lab.tasks.training"
+        "captum_noisemask.evaluation.roar -> captum_noisemask_lab.tasks.training"
     ]
 
 
@@ -166,16 +174,17 @@ def modules_loaded(before: str, statement: str) -> list[str]:
 
 
 def test_the_cli_parses_without_the_dataset_runner_the_report_or_dataset_packages() -> None:
-    """Building the parser imports every command's module (the registry), but nothing that
-    reads data, renders pages or drives a browser is loaded before a command runs (PIL
-    and matplotlib come with captum.attr)."""
+    """Building the parser imports every command's module, but nothing that reads data,
+    renders pages or drives a browser is loaded before a command runs (PIL and matplotlib
+    come with captum.attr), and nothing of the lab."""
     loaded = modules_loaded(
         "",
-        "from captum_noisemask.lab import cli\n"
-        "cli.build_parser().parse_args(['compare', '--out', 'x'])",
+        "from captum_noisemask import cli\n"
+        "cli.build_parser().parse_args(\n"
+        "    ['explain-dataset', '--model', 'm:f', '--inputs', 'x.npy', '--out', 'x'])",
     )
-    assert "captum_noisemask.lab.benchmarks.compare" in loaded
-    heavy = ("captum_noisemask.dataset_runs", "captum_noisemask.report")
+    assert "captum_noisemask.cli.explain" in loaded
+    heavy = ("captum_noisemask.dataset_runs", "captum_noisemask.report", "captum_noisemask_lab")
     assert [m for m in loaded if m.startswith(heavy)] == []
     assert [m for m in loaded if m.split(".")[0] in {"mlxtend", "selenium"}] == []
 
@@ -187,5 +196,5 @@ def test_importing_the_library_adds_no_plotting_and_no_dataset_package() -> None
     unwanted = [m for m in added if m.split(".")[0] in {"matplotlib", "mlxtend", "PIL", "selenium"}]
     assert unwanted == []
     # Nor the lab, nor the report: importing the library loads none of them.
-    lab = ("captum_noisemask.lab.", "captum_noisemask.report")
-    assert [m for m in added if m.startswith(lab) or m == "captum_noisemask.lab"] == []
+    lab = ("captum_noisemask_lab.", "captum_noisemask.report")
+    assert [m for m in added if m.startswith(lab) or m == "captum_noisemask_lab"] == []

@@ -18,11 +18,11 @@ batch, and is deterministic under its ``seed``:
 - cost: time, model evaluations and peak memory per map (:func:`measure_cost`);
 - ROAR: retrain without the top-ranked pixels (:func:`roar`).
 
-They import nothing of the lab. ``captum-noisemask compare`` runs them all on MNIST
-(:mod:`captum_noisemask.lab.benchmarks.compare`; the tasks with known answers they
+They import nothing of the lab. ``noisemask-lab compare`` runs them all on MNIST
+(:mod:`captum_noisemask_lab.benchmarks.compare`; the tasks with known answers they
 score, digits with a pasted distractor and a pattern among distractor shapes, are in
-:mod:`captum_noisemask.lab.tasks`); ``captum-noisemask bench-localisation`` runs the
-pattern task (:mod:`captum_noisemask.lab.benchmarks.localisation`).
+:mod:`captum_noisemask_lab.tasks`); ``noisemask-lab bench-localisation`` runs the
+pattern task (:mod:`captum_noisemask_lab.benchmarks.localisation`).
 Every table summarises a per-example score with :func:`summarise` and prints it with
 :func:`format_summary`.
 """

@@ -6,28 +6,19 @@ from __future__ import annotations
 
 import pytest
 import torch
+from architectures import ARCHITECTURES, build, example_inputs
 from torch import Tensor, nn
 
 from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem
-from captum_noisemask.lab.architectures import ARCHITECTURES, build
-from captum_noisemask.lab.tasks.classifiers import PaperCNN
-
-
-def _inputs(name: str) -> Tensor:
-    return torch.rand(2, *ARCHITECTURES[name][1], generator=torch.Generator().manual_seed(1))
 
 
 @pytest.mark.parametrize("rule", ["reference", "capped"])
 @pytest.mark.parametrize("thresholds", [None, 0.5])
-@pytest.mark.parametrize("name", ["paper_cnn", *ARCHITECTURES])
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
 def test_masking_alone_never_changes_the_clean_outputs(
     name: str, thresholds: object, rule: str
 ) -> None:
-    if name == "paper_cnn":
-        torch.manual_seed(0)
-        model, x = PaperCNN().eval(), torch.rand(2, 1, 28, 28)
-    else:
-        model, x = build(name), _inputs(name)
+    model, x = build(name), example_inputs(name)
     problem = NoiseMaskProblem(mask_rule=rule, thresholds=thresholds)  # type: ignore[arg-type]
     report = NoiseMaskAttribution(model, problem).inspect_masks(x)
     assert sum(float(s.switched_off.sum()) for s in report.sites) > 0  # not vacuous

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from captum_noisemask import cli
 from captum_noisemask.dataset_runs.runner import load_results
-from captum_noisemask.lab import cli
 
 USER_MODEL = """
 import torch
@@ -97,12 +98,34 @@ def test_a_users_mistake_is_named(
     assert message in capsys.readouterr().err
 
 
-def test_inputs_without_a_users_model_are_refused(
+def test_the_model_and_its_inputs_are_required_and_named(
     user_files: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    out = ["explain-dataset", "--out", str(user_files / "o")]
     with pytest.raises(SystemExit):
-        cli.main(["explain-dataset", "--out", str(user_files / "o"), "--inputs", "x.npy"])
-    assert "go with --model MODULE:CALLABLE" in capsys.readouterr().err
+        cli.main([*out, "--inputs", "x.npy"])
+    assert "the following arguments are required: --model" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        cli.main(["explain-dataset", "--out", str(user_files / "o"), "--model", "usermodel:build"])
-    assert "pass --inputs FILE.npy" in capsys.readouterr().err
+        cli.main([*out, "--model", "usermodel:build"])
+    assert "the following arguments are required: --inputs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main([*out, "--model", "usermodel", "--inputs", "x.npy"])
+    assert "expected MODULE:CALLABLE" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore::captum_noisemask.DegenerateMapWarning")  # random weights
+def test_the_problem_is_chosen_by_name_or_file_and_recorded(
+    user_files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from captum_noisemask import NoiseMaskProblem
+
+    problem = NoiseMaskProblem(tolerance=0.3, mask_rule="capped")
+    (user_files / "problem.json").write_text(json.dumps(problem.to_dict()))
+    assert _run(user_files, "--problem", str(user_files / "problem.json"), "--images", "2") == 0
+    index = json.loads((user_files / "run" / "index.json").read_text())
+    assert NoiseMaskProblem.from_dict(index["problem"]) == problem
+    with pytest.raises(SystemExit):
+        _run(user_files, "--problem", "strict")
+    assert "--problem strict: not one of ['default', 'paper'] nor a JSON file" in (
+        capsys.readouterr().err
+    )

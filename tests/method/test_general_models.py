@@ -7,11 +7,11 @@ import warnings
 
 import pytest
 import torch
+from architectures import build
 from support import HalfBlindLinear, TinyCNN, steps
 from torch import Tensor, nn
 
 from captum_noisemask import DegenerateMapWarning, NoiseMaskAttribution, NoiseMaskProblem
-from captum_noisemask.lab.architectures import build
 
 #: Travels about 2.5 in w: enough for every level to reach 0 or 1.
 QUICK = dict(preset=steps(40, n_samples=8).with_lr(0.1), seed=0)
@@ -149,18 +149,18 @@ def test_compute_convergence_delta_matches_the_returned_delta(
 
 
 def test_inspect_masks_reports_sites_and_the_cost_of_masking_alone() -> None:
-    model = build("resnet18")
-    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    model = build("resnet")
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     paper = NoiseMaskProblem.paper()
     exact = NoiseMaskAttribution(model, paper.replace(thresholds=0.0)).inspect_masks(x)
     assert torch.all(exact.output_change < 1e-5)
     assert all(float(s.switched_off.max()) == 0 for s in exact.sites)
-    assert exact.sites[0].name == "bn1" and len(exact.sites) == 17
-    harsh = NoiseMaskAttribution(model, paper.replace(thresholds={"bn1": 0.2})).inspect_masks(x)
-    assert [s.name for s in harsh.sites] == ["bn1"]
+    assert exact.sites[0].name == "stem.1" and len(exact.sites) == 5
+    harsh = NoiseMaskAttribution(model, paper.replace(thresholds={"stem.1": 0.2})).inspect_masks(x)
+    assert [s.name for s in harsh.sites] == ["stem.1"]
     assert float(harsh.sites[0].switched_off.min()) > 0 and torch.all(harsh.output_change > 0)
     table = str(harsh)
-    assert "bn1" in table and "switched off" in table and "output change" in table
+    assert "stem.1" in table and "switched off" in table and "output change" in table
 
 
 def test_negative_targets_count_from_the_end(tiny_cnn: TinyCNN, images: Tensor) -> None:

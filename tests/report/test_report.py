@@ -10,16 +10,15 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import Saliency
-from conftest import CLASS_NAMES, N_EXAMPLES
+from report_runs import CLASS_NAMES, N_EXAMPLES
 from matplotlib import colormaps
 from PIL import Image
 from support import make_tiny_cnn
 
 from captum_noisemask import FAST, LabelledImages, NoiseMaskAttribution
+from captum_noisemask.cli import main
 from captum_noisemask.dataset_runs.runner import attribute_dataset, load_results
-from captum_noisemask.lab.cli import main
-from captum_noisemask.lab.figures.maps import save_maps
-from captum_noisemask.report import write_report
+from captum_noisemask.report import save_maps, write_report
 from captum_noisemask.report._tiles import (
     MAX_TILE,
     colour_map,

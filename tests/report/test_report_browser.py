@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import N_EXAMPLES
+from report_runs import N_EXAMPLES
 from PIL import Image
 
 from captum_noisemask.dataset_runs.runner import load_results
@@ -209,7 +209,7 @@ def test_comparison_page_loads_every_picture(driver: Any, tmp_path: Path):
 
     import torch
 
-    from captum_noisemask.lab.figures.maps import save_maps
+    from captum_noisemask.report import save_maps
 
     save_maps(
         tmp_path / "maps.npz",

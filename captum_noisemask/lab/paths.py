@@ -1,8 +1,0 @@
-"""Files of a checkout that the benchmarks read, relative to the repository root."""
-
-from pathlib import Path
-
-__all__ = ["PAPER_MAPS"]
-
-#: The committed paper-preset reference maps (``captum-noisemask make-paper-maps`` makes them).
-PAPER_MAPS = Path("benchmarks/reference/paper_maps.npz")
