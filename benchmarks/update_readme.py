@@ -4,7 +4,7 @@
 
 Reads ``benchmarks/results/compare/results.json`` (written by
 ``noisemask-lab compare --roar --out benchmarks/results/compare``) and replaces the lines
-between the README's table markers; ``tests/docs/test_readme_table.py`` fails when they differ.
+between the README's table markers; ``lab/tests/docs/test_readme_table.py`` fails when they differ.
 """
 
 from __future__ import annotations

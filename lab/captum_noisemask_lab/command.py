@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from captum_noisemask.cli.command import Command, check_out, check_out_file, unwritable
+from captum_noisemask.cli.command import check_out
 from captum_noisemask.cli.explain import add_preset_option
 
 from .tasks import TASKS, Task
@@ -19,15 +19,11 @@ from .tasks.idx import IDXError
 from .tasks.training import TrainingConfig
 
 __all__ = [
-    "Command",
     "add_dataset_options",
     "add_task_options",
-    "check_out",
-    "check_out_file",
     "check_task_options",
     "task_of",
     "training_of",
-    "unwritable",
 ]
 
 

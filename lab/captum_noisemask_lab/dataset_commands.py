@@ -9,10 +9,11 @@ from pathlib import Path
 
 from torch import nn
 
+from captum_noisemask.cli.command import Command
 from captum_noisemask.cli.explain import add_run_options, check_run_options, run_dataset
 from captum_noisemask.labelled import LabelledImages
 
-from .command import Command, add_dataset_options, check_task_options, task_of, training_of
+from .command import add_dataset_options, check_task_options, task_of, training_of
 
 __all__ = ["EXPLAIN_DATASET"]
 

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from captum_noisemask import DegenerateMapWarning, LabelledImages
+from captum_noisemask.cli.command import Command
 from captum_noisemask_lab import cli
 from captum_noisemask_lab.benchmarks import BENCHMARKS
-from captum_noisemask_lab.command import Command
 from captum_noisemask_lab.tasks import TASKS, Task, prepare
 from captum_noisemask_lab.tasks.classifiers import CLASSIFIERS, PatternCNN
 from captum_noisemask_lab.tasks.patterns import PATTERN_TRAINING, pattern_split, pattern_task

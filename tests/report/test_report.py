@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 from captum.attr import Saliency
-from report_runs import CLASS_NAMES, N_EXAMPLES
 from matplotlib import colormaps
 from PIL import Image
+from report_runs import CLASS_NAMES, N_EXAMPLES
 from support import make_tiny_cnn
 
 from captum_noisemask import FAST, LabelledImages, NoiseMaskAttribution

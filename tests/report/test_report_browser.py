@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from report_runs import N_EXAMPLES
 from PIL import Image
+from report_runs import N_EXAMPLES
 
 from captum_noisemask.dataset_runs.runner import load_results
 from captum_noisemask.report import write_report

@@ -8,7 +8,8 @@ runs it. Its committed results go to ``benchmarks/results/``.
 
 from __future__ import annotations
 
-from ..command import Command
+from captum_noisemask.cli.command import Command
+
 from . import (
     bn_picture,
     certificate,

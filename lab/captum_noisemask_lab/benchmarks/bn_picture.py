@@ -19,10 +19,10 @@ from typing import Any
 import torch
 
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command
 from captum_noisemask.core.problem import NoiseMaskProblem
 from captum_noisemask.evaluation import deletion_curve
 
-from ..command import Command
 from .trained_models import add_model_options, held_out, object_regions, write_rows
 
 __all__ = ["COMMAND", "SETTINGS"]

@@ -17,10 +17,10 @@ import functools
 import json
 
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command
 from captum_noisemask.core.problem import NoiseMaskProblem
 from captum_noisemask.evaluation import measure_cost
 
-from ..command import Command
 from .trained_models import add_model_options, held_out, object_regions, write_rows
 
 __all__ = ["COMMAND", "SETTINGS"]

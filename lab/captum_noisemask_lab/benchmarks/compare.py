@@ -26,6 +26,7 @@ from torch import Tensor, nn
 
 from captum_noisemask._utils.machine import machine_description
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command
 from captum_noisemask.cli.report import add_report_option, write_report_of
 from captum_noisemask.evaluation import (
     cascading_randomisation,
@@ -40,7 +41,7 @@ from captum_noisemask.presets import Preset
 from captum_noisemask.report import save_maps
 
 from .. import metrics
-from ..command import Command, add_task_options, check_task_options, task_of, training_of
+from ..command import add_task_options, check_task_options, task_of, training_of
 from ..figures.curves import plot_curves, plot_randomisation
 from ..methods import Method, RandomAttribution, running_methods, standard_methods
 from ..metrics import MetricInputs, pixel_flipping

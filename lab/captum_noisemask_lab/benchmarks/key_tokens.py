@@ -28,10 +28,10 @@ from captum.attr import (
 from torch import Tensor
 
 from captum_noisemask._utils.machine import machine_description
+from captum_noisemask.cli.command import Command
 from captum_noisemask.core.problem import NoiseMaskProblem
 from captum_noisemask.layer import LayerNoiseMaskAttribution
 
-from ..command import Command
 from ..tasks.key_tokens import PAD, TextCNN, key_token_set, train_text_cnn
 
 __all__ = ["COMMAND", "METHODS"]

@@ -22,9 +22,9 @@ import time
 from captum.attr import LayerAttribution
 
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command
 from captum_noisemask.layer import LayerNoiseMaskAttribution
 
-from ..command import Command
 from ..figures.maps import draw_layer_maps, save_layer_maps
 from .trained_models import add_model_options, held_out, object_regions, write_rows
 

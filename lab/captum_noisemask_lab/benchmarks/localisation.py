@@ -33,11 +33,11 @@ from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 from torch import Tensor, nn
 
 from captum_noisemask._utils.machine import machine_description
+from captum_noisemask.cli.command import Command
 from captum_noisemask.evaluation.localisation import pointing_game, top_k_in_box
 from captum_noisemask.evaluation.summary import format_summary, summarise
 from captum_noisemask.presets import FAST
 
-from ..command import Command
 from ..figures.curves import plot_pattern_maps
 from ..methods import Method, RandomAttribution, noisemask_methods, running_methods
 from ..tasks import prepare

@@ -25,9 +25,9 @@ from captum.attr import IntegratedGradients
 from torch import Tensor
 
 from captum_noisemask._utils.machine import machine_description
+from captum_noisemask.cli.command import Command
 from captum_noisemask.evaluation import format_summary
 
-from ..command import Command
 from ..methods import noisemask_methods, running_methods
 from .localisation import ExplainedImages, LocalisationConfig, explained_images, localisation_scores
 

@@ -21,9 +21,9 @@ import time
 
 import torch
 
+from captum_noisemask.cli.command import Command
 from captum_noisemask.evaluation import format_summary, noise_deletion_curve, summarise
 
-from ..command import Command
 from ..methods import noisemask_methods, running_methods, standard_methods
 from .trained_models import add_model_options, held_out, write_rows
 

@@ -40,11 +40,11 @@ from torch import Tensor, nn
 
 from captum_noisemask._utils.machine import machine_description
 from captum_noisemask._utils.typing import Thresholds
+from captum_noisemask.cli.command import Command
 from captum_noisemask.core.mask_units import MaskUnits, resolve_thresholds
 from captum_noisemask.evaluation.localisation import box_masks
 from captum_noisemask.evaluation.summary import format_summary, summarise
 
-from ..command import Command
 from .localisation import LocalisationConfig, explained_images
 
 __all__ = ["COMMAND", "REGIONS", "region_masks", "noise_region_effects"]

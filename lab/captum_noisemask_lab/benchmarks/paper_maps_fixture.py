@@ -22,9 +22,9 @@ import torch
 
 from captum_noisemask._utils.machine import device_name
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command, check_out_file
 from captum_noisemask.core.problem import NoiseMaskProblem
 
-from ..command import Command, check_out_file
 from ..paths import PAPER_MAPS
 from ..tasks import TASKS, prepare
 

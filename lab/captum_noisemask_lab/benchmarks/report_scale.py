@@ -27,9 +27,9 @@ import torch
 from captum.attr import Saliency
 
 from captum_noisemask._utils.machine import machine_description
+from captum_noisemask.cli.command import Command
 from captum_noisemask.labelled import LabelledImages
 
-from ..command import Command
 from ..tasks.classifiers import build_classifier
 from ..tasks.idx import IDXError, find_fashion_mnist, load_idx_dir
 from ..tasks.mnist import FASHION_MNIST_CLASSES

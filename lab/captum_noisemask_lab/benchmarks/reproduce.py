@@ -15,12 +15,13 @@ from torch.nn import functional as F
 
 from captum_noisemask._utils.machine import machine_description
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command
 from captum_noisemask.core.problem import NoiseMaskProblem
 from captum_noisemask.labelled import LabelledImages
 from captum_noisemask.presets import PAPER
 from captum_noisemask.report import save_maps
 
-from ..command import Command, add_task_options, check_task_options, task_of, training_of
+from ..command import add_task_options, check_task_options, task_of, training_of
 from ..figures.maps import NOISEMASK, draw_figures
 from ..methods import explain_all, running_methods, standard_methods
 from ..tasks import TASKS, Task, prepare

@@ -45,13 +45,13 @@ from torch import Tensor
 
 from captum_noisemask._utils.machine import device_name
 from captum_noisemask.attribution import NoiseMaskAttribution
+from captum_noisemask.cli.command import Command, check_out_file
 from captum_noisemask.core.problem import NoiseMaskProblem
 from captum_noisemask.evaluation.cost import measure_cost
 from captum_noisemask.feature_masks import grid_feature_mask
 from captum_noisemask.presets import COARSE, FAITHFUL, FAST, PAPER, Preset
 
 from ..architectures import build
-from ..command import Command, check_out_file
 from ..paths import PAPER_MAPS
 from ..tasks import TASKS, PreparedTask, prepare
 from ..tasks.classifiers import PaperCNN
