@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import captum_noisemask
 
 PACKAGE = Path(captum_noisemask.__file__).resolve().parent
@@ -198,3 +200,31 @@ def test_importing_the_library_adds_no_plotting_and_no_dataset_package() -> None
     # Nor the lab, nor the report: importing the library loads none of them.
     lab = ("captum_noisemask_lab.", "captum_noisemask.report")
     assert [m for m in added if m.startswith(lab) or m == "captum_noisemask_lab"] == []
+
+
+def test_the_lab_is_no_module_of_the_library() -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("captum_noisemask.lab") is None
+
+
+@pytest.mark.slow
+def test_the_librarys_wheel_holds_no_lab_module(tmp_path: Path) -> None:
+    """``pip wheel --no-deps .`` packs the library alone: no lab module, and the report's assets."""
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), "."],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("captum_noisemask-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert (
+        "captum_noisemask/attribution.py" in names and "captum_noisemask/cli/__init__.py" in names
+    )
+    assert "captum_noisemask/report/assets/report.js" in names
+    assert [n for n in names if "lab" in n.split("/")[0] or "/lab/" in n] == []
+    assert [n for n in names if n.startswith(("tests/", "benchmarks/", "docs/"))] == []
