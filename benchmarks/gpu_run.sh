@@ -10,6 +10,6 @@ set -euo pipefail
 out=${1:?usage: benchmarks/gpu_run.sh OUT_DIR}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-python3 -m captum_noisemask make-paper-maps --device cuda --out "$out/paper_maps.npz"
-python3 -m captum_noisemask bench-speed --device cuda --sections paper-cost paper-batch \
+python3 -m captum_noisemask_lab make-paper-maps --device cuda --out "$out/paper_maps.npz"
+python3 -m captum_noisemask_lab bench-speed --device cuda --sections paper-cost paper-batch \
     --paper-batch 64 --reference "$out/paper_maps.npz" --out "$out/speed_gpu.json"
