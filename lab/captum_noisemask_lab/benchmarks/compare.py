@@ -445,7 +445,7 @@ def _options(command: argparse.ArgumentParser) -> None:
         "--paper-maps",
         type=Path,
         help="paper-preset maps to score beside the fast preset "
-        f"(default: the task's, {PAPER_MAPS} for MNIST, when run from a checkout)",
+        "(default: the task's: for MNIST, the checkout's benchmarks/reference/paper_maps.npz)",
     )
 
 
