@@ -45,7 +45,6 @@ from ..command import add_task_options, check_task_options, task_of, training_of
 from ..figures.curves import plot_curves, plot_randomisation
 from ..methods import Method, RandomAttribution, running_methods, standard_methods
 from ..metrics import MetricInputs, pixel_flipping
-from ..paths import PAPER_MAPS
 from ..tasks import TASKS, PreparedTask, Task, prepare
 from ..tasks.distractors import paste_distractors
 from ..tasks.training import TrainingConfig, load_or_train, train_and_test

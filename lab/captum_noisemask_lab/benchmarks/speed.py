@@ -630,8 +630,7 @@ def run(
         raise ValueError(f"unknown sections {unknown}; accepted: {', '.join(SECTIONS)}")
     if {"agreement", "schedules"} & set(sections) and not reference.exists():
         raise ValueError(
-            f"{reference}: no reference maps (pass --reference, "
-            "or leave out the agreement section)"
+            f"{reference}: no reference maps (pass --reference, or leave out the agreement section)"
         )
     torch.manual_seed(0)
     setup = prepare(TASKS["mnist"])
