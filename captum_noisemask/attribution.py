@@ -19,6 +19,7 @@ from ._utils.compat import _format_output, _is_tuple
 from ._utils.typing import Highlight
 from .certificate import Certificate, measure_certificate
 from .core.calibration import calibrate_levels
+from .core.evidence import evidence_order
 from .core.levels import FeatureGroups, LevelLayout, PerPosition, map_shape
 from .core.mask_units import MaskReport, resolve_thresholds
 from .core.optimisation import optimise_along_tolerances
@@ -524,14 +525,22 @@ class NoiseMaskAttribution(PerturbationAttribution):
                 network, schedule, factors, show_progress, self.problem.reward_exponent
             )
             maps = result.maps
+            ranking = None
+            if self.problem.order == "evidence":  # on the caller's model, at the learnt levels
+                plain = clean_pass.network(layout, schedule.n_samples, schedule.antithetic, False)
+                ranking = evidence_order(result.params, plain.evidence(result.params), layout)
+                maps = ranking.ordered(maps)
             if guarantee is not None:
                 maps = self._calibrated(clean_pass, maps, guarantee)
+                if ranking is not None:  # levels the calibration set to 0 keep their order
+                    maps = ranking.kept(maps)
             delta = (
                 _delta(clean_pass, maps, schedule.n_samples, schedule.antithetic)
                 if with_delta
                 else None
             )
-        _warn_if_constant(maps, self.problem)
+        # A constant picture is what the warning is about: an order alone is no picture.
+        _warn_if_constant(maps if ranking is None else result.maps, self.problem)
         return maps, delta
 
     def _certificate(

@@ -8,9 +8,10 @@ import math
 import torch
 from torch import Tensor
 
-from .typing import Highlight
+from .typing import Highlight, Order
 
 HIGHLIGHTS: tuple[Highlight, ...] = ("contributing", "non_contributing")
+ORDERS: tuple[Order, ...] = ("evidence", "levels")
 
 
 def input_tuple(inputs: object, floating: bool = True) -> tuple[Tensor, ...]:
@@ -118,6 +119,11 @@ def check_betas(betas: object) -> None:
 def check_highlight(highlight: object) -> None:
     if highlight not in HIGHLIGHTS:
         raise ValueError(f"unknown highlight {highlight!r}; accepted: {list(HIGHLIGHTS)}")
+
+
+def check_order(order: object) -> None:
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; accepted: {list(ORDERS)}")
 
 
 def noise_scales(noise_scale: object, inputs: tuple[Tensor, ...]) -> tuple[float | Tensor, ...]:

@@ -124,6 +124,40 @@ class NoisyNetwork:
         )
         return HingeEstimate(total / n, gradient, variance)
 
+    def evidence(self, params: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
+        """Per parameter, the explained output's gradient times the input, over ``N`` draws.
+
+        One evaluation's draws at the levels ``params``, through the network the map is
+        learnt for: the mean of ``d y / d x`` at each noisy row times the clean input,
+        summed over the values one parameter covers (see
+        :mod:`~captum_noisemask.core.evidence`). ``y`` is the held output when one is held
+        (a ``target``), else the clean decision's.
+        """
+        assert self.clean_decision is not None  # set in __post_init__
+        sums = [torch.zeros_like(p) for p in params]
+        for _, draws, examples in self._chunks():
+            levels = self.layout.maps(params, examples)
+            noisy = self._noisy_rows(levels, draws, examples, requires_grad=True)
+            n_draws, n_examples = draws[0].shape[0], examples.stop - examples.start
+            with torch.enable_grad():
+                output = self._forward_rows(noisy, n_draws, examples)
+                held = self.constraint.select(output, examples, n_draws)
+                explained = (
+                    held[:, 0]
+                    if held.shape[1] == 1
+                    else output.reshape(output.shape[0], -1).gather(
+                        1, self.clean_decision[examples].repeat(n_draws)[:, None]
+                    )[:, 0]
+                )
+            row_grads = torch.autograd.grad(explained.sum(), noisy)
+            element = tuple(
+                g.unflatten(0, (-1, n_examples)) * x[examples]
+                for g, x in zip(row_grads, self.inputs, strict=True)
+            )
+            for i, per_draw in enumerate(self.layout.per_draw(element, examples)):
+                sums[i][examples] += per_draw.sum(0)
+        return tuple(s / self.n_samples for s in sums)
+
     def _chunks(
         self, runs: list[slice] | None = None
     ) -> Iterator[tuple[int, tuple[Tensor, ...], slice]]:
@@ -259,7 +293,7 @@ class NoiseLevels:
                     input, broadcastable to it.
         n_rows_evaluated (int): Noisy rows sent through the model.
         params (tuple[Tensor, ...]): The layout's parameters the maps come
-                    from (where a continuation starts).
+                    from (where a continuation starts, and what the evidence order ranks).
     """
 
     maps: tuple[Tensor, ...]
@@ -364,7 +398,7 @@ def optimise_along_tolerances(
         reward_exponent (float, optional): ``k`` of the reward for noise. Default: 1.0
 
     Returns:
-        *NoiseLevels*: the mean maps; ``params`` are the last point's.
+        *NoiseLevels*: the mean maps and the mean parameters behind them.
     """
     base = network.constraint.tolerance
     later = schedule.replace(n_steps=max(1, round(schedule.n_steps * CONTINUATION_STEPS)))
@@ -379,13 +413,14 @@ def optimise_along_tolerances(
         result = optimise_noise_levels(point, stage, show_progress, params, reward_exponent)
         params, n_rows = result.params, n_rows + result.n_rows_evaluated
         totals = (
-            result.maps
+            result.params
             if totals is None
-            else tuple(t + m for t, m in zip(totals, result.maps, strict=True))
+            else tuple(t + p for t, p in zip(totals, result.params, strict=True))
         )
-    assert totals is not None and params is not None
-    maps = tuple(t / len(factors) for t in totals)
-    return NoiseLevels(maps, n_rows, params)
+    assert totals is not None
+    # Maps are a gather of the parameters, so the mean parameters give the mean maps.
+    mean = tuple(t / len(factors) for t in totals)
+    return NoiseLevels(network.layout.maps(mean, slice(None)), n_rows, mean)
 
 
 def _learning_rate(schedule: Preset, step: int) -> float:

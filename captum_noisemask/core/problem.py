@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from .._utils import validation as check
 from .._utils.compat import _format_additional_forward_args
-from .._utils.typing import OutputTransform, Thresholds
+from .._utils.typing import Order, OutputTransform, Thresholds
 from .levels import LevelLayout, PerPosition, map_shape
 from .mask_units import MASK_RULES, REFERENCE_RULES, MaskRule, MaskUnits, check_thresholds
 from .noise import UniformNoise
@@ -163,6 +163,20 @@ class NoiseMaskProblem:
                     k ** (-1 / (k - 1))`` (0.37 for ``k = 4``) the reward is
                     the paper's, so positions it sends to full noise still
                     get there. At least 1. Default: 1.0
+        order (str, optional): How the contributing region (levels below
+                    0.5) is expressed. ``"evidence"``: ordered by the
+                    explained output's gradient times the input under the
+                    map's own noise (one evaluation's draws at the learnt
+                    levels, on the caller's model), written into the region's
+                    levels as ``0.1 * (1 - rank)``: the strongest evidence at
+                    0, the weakest at 0.1. The picture (which positions
+                    contribute) is the optimiser's; deletion and top-k scores
+                    read a ranking; the region's levels mostly go down, so
+                    the certificate holds at least as often
+                    (:mod:`~captum_noisemask.core.evidence`). ``"levels"``:
+                    the levels as learnt, the paper's map (near-binary, no
+                    order inside the region; with a ``tolerance_path``, which
+                    is its own order). Default: "evidence"
 
     Raises:
         ValueError: a value out of its range, an unknown unit, rule or
@@ -172,8 +186,12 @@ class NoiseMaskProblem:
     Examples::
 
         >>> from captum_noisemask import NoiseMaskProblem
-        >>> print(NoiseMaskProblem.paper().describe())
-        tolerance 1 output units; mask rule 'paper'; held to the plain model's clean output
+        >>> for part in NoiseMaskProblem.paper().describe().split("; "):
+        ...     print(part)
+        tolerance 1 output units
+        mask rule 'paper'
+        held to the plain model's clean output
+        contributing levels as learnt (no evidence order)
         >>> NoiseMaskProblem(unit="logits")
         Traceback (most recent call last):
         ...
@@ -190,6 +208,7 @@ class NoiseMaskProblem:
     noise_scale: NoiseScale = 1.0
     tolerance_path: tuple[float, ...] | None = None
     reward_exponent: float = 1.0
+    order: Order = "evidence"
 
     def __post_init__(self) -> None:
         if self.unit not in TOLERANCE_UNITS:
@@ -210,21 +229,26 @@ class NoiseMaskProblem:
             )
         _check_noise_scale(self.noise_scale)
         check.check_number("reward_exponent", self.reward_exponent, 1.0, inclusive=True)
+        check.check_order(self.order)
         # Frozen: normalised values are set through object.__setattr__, once, here.
         object.__setattr__(self, "tolerance", float(self.tolerance))
         object.__setattr__(self, "reward_exponent", float(self.reward_exponent))
         object.__setattr__(self, "tolerance_path", check.tolerance_path(self.tolerance_path))
+        if self.tolerance_path is not None and self.order == "evidence":
+            raise ValueError(
+                "a graded map (tolerance_path) is ordered by its path; pass order='levels' with it"
+            )
 
     @classmethod
     def paper(cls) -> NoiseMaskProblem:
         """The paper's problem: its mask rule and a tolerance of 1.0 logit.
 
         Units at or below 0.2 on the first masked layer and 0 on the others
-        are forced to zero, and every held output may move by at most 1.0.
-        Use it with the ``"paper"`` or ``"faithful"`` preset for the paper's
-        maps.
+        are forced to zero, every held output may move by at most 1.0, and
+        the map is the levels as learnt. Use it with the ``"paper"`` or
+        ``"faithful"`` preset for the paper's maps.
         """
-        return cls(tolerance=1.0, unit="output", mask_rule="paper")
+        return cls(tolerance=1.0, unit="output", mask_rule="paper", order="levels")
 
     @property
     def hinge_penalty(self) -> float:
@@ -283,6 +307,8 @@ class NoiseMaskProblem:
         if self.reward_exponent != 1.0:
             k = f"{self.reward_exponent:g}"
             clauses.append(f"noise rewarded with slope max(1, {k} (1 - w)^({k} - 1))")
+        if self.order != "evidence":
+            clauses.append("contributing levels as learnt (no evidence order)")
         return "; ".join(clauses)
 
     def to_dict(self) -> dict[str, Any]:
@@ -330,7 +356,7 @@ class NoiseMaskProblem:
         Examples::
 
             >>> from captum_noisemask import NoiseMaskProblem
-            >>> problem = NoiseMaskProblem.paper().replace(tolerance_path=(1, 2))
+            >>> problem = NoiseMaskProblem.paper().replace(tolerance_path=(1, 2), penalty=2.0)
             >>> NoiseMaskProblem.from_dict(problem.to_dict()) == problem
             True
         """

@@ -229,13 +229,21 @@ class NoiseMaskVariant:
 
 _RELATIVE = {"tolerance": 0.1, "unit": "spread"}
 #: The problems by their fields, whatever the preset pairs with.
-PAPER_PROBLEM_FIELDS = {"tolerance": 1.0, "unit": "output", "mask_rule": "paper"}
-DEFAULT_PROBLEM_FIELDS = {"tolerance": 0.4, "unit": "response", "mask_rule": "reference"}
+PAPER_PROBLEM_FIELDS = {"tolerance": 1.0, "unit": "output", "mask_rule": "paper", "order": "levels"}
+DEFAULT_PROBLEM_FIELDS = {
+    "tolerance": 0.4,
+    "unit": "response",
+    "mask_rule": "reference",
+    "order": "evidence",
+}
+#: A graded map is its own order.
+_GRADED = {"tolerance_path": GRADED_TOLERANCE_PATH, "order": "levels"}
 
 #: Every NoiseMask variant any benchmark runs, each defined once, by its row name.
 NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
     "NoiseMask": NoiseMaskVariant(),
-    "NoiseMask (graded)": NoiseMaskVariant({"tolerance_path": GRADED_TOLERANCE_PATH}),
+    "NoiseMask (graded)": NoiseMaskVariant(_GRADED),
+    "NoiseMask (levels as learnt)": NoiseMaskVariant({"order": "levels"}),
     "NoiseMask (paper's problem)": NoiseMaskVariant(PAPER_PROBLEM_FIELDS),
     "NoiseMask (default problem)": NoiseMaskVariant(DEFAULT_PROBLEM_FIELDS),
     "NoiseMask (capped rule)": NoiseMaskVariant({"mask_rule": "capped"}),
@@ -246,11 +254,14 @@ NOISEMASK_VARIANTS: dict[str, NoiseMaskVariant] = {
     "NoiseMask (relative tolerance 0.1)": NoiseMaskVariant(_RELATIVE),
     "NoiseMask (4x4 grid)": NoiseMaskVariant(grid_cell=4),
     "NoiseMask (no mask units)": NoiseMaskVariant({"thresholds": {}}),
-    "NoiseMask (graded, relative tolerance 0.1)": NoiseMaskVariant(
-        {**_RELATIVE, "tolerance_path": GRADED_TOLERANCE_PATH}
-    ),
+    "NoiseMask (graded, relative tolerance 0.1)": NoiseMaskVariant({**_RELATIVE, **_GRADED}),
     "NoiseMask (graded, relative tolerance 0.05, up to 16x)": NoiseMaskVariant(
-        {"tolerance": 0.05, "unit": "spread", "tolerance_path": (1.0, 2.0, 4.0, 8.0, 16.0)}
+        {
+            **_GRADED,
+            "tolerance": 0.05,
+            "unit": "spread",
+            "tolerance_path": (1.0, 2.0, 4.0, 8.0, 16.0),
+        }
     ),
     "NoiseMask (label's margin over the runner-up)": NoiseMaskVariant({"output_transform": margin}),
     "NoiseMask (centred logits)": NoiseMaskVariant({"output_transform": centred}),

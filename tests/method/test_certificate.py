@@ -193,8 +193,9 @@ class QuietHalfReader(nn.Module):
 
 
 #: Held to the masked clean output: on the quiet model masking alone (0.2 on the conv)
-#: moves the logit by about as much as full noise does.
-HELD_TO_MASKED = NoiseMaskProblem(held_to="masked")
+#: moves the logit by about as much as full noise does. The levels as learnt, so that the
+#: calibration has work to do (an evidence order lowers the contributing levels already).
+HELD_TO_MASKED = NoiseMaskProblem(held_to="masked", order="levels")
 HALF_A_UNIT = NoiseMaskProblem(tolerance=0.5, unit="output")
 
 

@@ -37,7 +37,7 @@ def test_an_identity_layer_at_the_input_gives_the_input_map(images: Tensor, prob
     expected = plain.attribute(x, target=1, **SHORT)
     maps = layer.attribute(x, target=1, **SHORT)
     torch.testing.assert_close(maps, expected)
-    assert 0.05 < float(maps.mean()) < 0.95  # a map with contrast, not a constant
+    assert 0.05 < float(maps.mean()) < 0.99  # neither no noise nor full noise everywhere
     certificate = layer.certify(x, maps, target=1, n_draws=64, seed=3)
     torch.testing.assert_close(
         certificate.masked.within,

@@ -21,7 +21,7 @@ def test_a_concave_reward_ranks_what_the_linear_one_ties_at_the_same_cost(
     exponent: float,
 ) -> None:
     # Weight 8 on noise of half-width 1 moves the output by more than 4 at full noise.
-    problem = NoiseMaskProblem(tolerance=4.0, unit="output")
+    problem = NoiseMaskProblem(tolerance=4.0, unit="output", order="levels")
     x = torch.rand(2, 12, generator=torch.Generator().manual_seed(0))
     model = two_strengths()
     rows = _rows_counted(model)

@@ -54,6 +54,12 @@ def test_bad_schedules(fields: dict, error: type, message: str) -> None:
         ({"thresholds": {"conv1": float("inf")}}, ValueError, "must be a finite number >= 0"),
         ({"tolerance_path": ()}, ValueError, "at least one multiplier"),
         ({"tolerance_path": (2.0, 1.0)}, ValueError, "must increase strictly"),
+        ({"tolerance_path": (1.0, 2.0)}, ValueError, "ordered by its path; pass order='levels'"),
+        (
+            {"order": "rank"},
+            ValueError,
+            r"unknown order 'rank'; accepted: \['evidence', 'levels'\]",
+        ),
     ],
 )
 def test_bad_problems(fields: dict, error: type, message: str) -> None:
