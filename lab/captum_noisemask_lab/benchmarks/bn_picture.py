@@ -38,6 +38,10 @@ SETTINGS: dict[str, tuple[NoiseMaskProblem, float | None]] = {
         None,
     ),
     "reference rule, response 0.4": (_REFERENCE_RULE, None),
+    "reference rule, response 0.4, levels as learnt": (
+        _REFERENCE_RULE.replace(order="levels"),
+        None,
+    ),
     "reference rule, response 0.3": (_REFERENCE_RULE.replace(tolerance=0.3), None),
     "reference rule, response 0.4, guarantee 0.95": (_REFERENCE_RULE, 0.95),
     "capped rule, response 0.4": (NoiseMaskProblem(mask_rule="capped"), None),

@@ -37,6 +37,7 @@ __all__ = ["COMMAND", "VARIANTS"]
 #: The rows it runs, from the one list of NoiseMask variants.
 VARIANTS = [
     "NoiseMask",
+    "NoiseMask (levels as learnt)",
     "NoiseMask (graded, relative tolerance 0.1)",
     "NoiseMask (graded, relative tolerance 0.05, up to 16x)",
     "NoiseMask (label's margin over the runner-up)",

@@ -61,7 +61,7 @@ def write_rows(
         "images": args.images,
         "accuracy": setup.trained.accuracy,
         "machine": machine_description(),
-        "command": f"captum-noisemask {command} --task {args.task} --images {args.images}",
+        "command": f"noisemask-lab {command} --task {args.task} --images {args.images}",
     }
     return merge_into(args.out / f"{args.task}.json", rows, about)
 

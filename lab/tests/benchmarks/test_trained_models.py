@@ -48,7 +48,7 @@ def test_a_trained_model_benchmark_writes_and_merges_its_rows(
         assert cli.main([*arguments, "--out", str(tmp_path)]) == 0
     written = json.loads((tmp_path / "mnist.json").read_text())
     assert all(key in written[row] for row in rows)
-    assert written["_about"]["command"].startswith(f"captum-noisemask {command} --task mnist")
+    assert written["_about"]["command"].startswith(f"noisemask-lab {command} --task mnist")
     assert "threads" in written["_about"]["machine"]
 
 
