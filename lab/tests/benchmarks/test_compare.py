@@ -150,8 +150,9 @@ def test_random_map_is_the_floor(quick_results: tuple[Path, dict]) -> None:
     assert abs(metrics["Random"]["localisation_auroc"]["mean"] - 0.5) < 0.15
     # Redrawn at every stage, a random map has nothing in common with the first one.
     assert metrics["Random"]["randomisation_abs_spearman"]["mean"] < 0.2
-    # The preset's steps, the clean and the reference pass, the full-noise response.
-    assert metrics["NoiseMask"]["evaluations_per_map"] == 16 * 20 + 2 + RESPONSE_DRAWS
+    # The preset's steps, the clean and the reference pass, the full-noise response, and one
+    # evaluation's draws for the evidence order.
+    assert metrics["NoiseMask"]["evaluations_per_map"] == 16 * 20 + 2 + RESPONSE_DRAWS + 16
 
 
 def test_cli_compare_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,7 +95,9 @@ def test_big_images_section_times_every_method_and_reports_agreement() -> None:
     # Rows the model saw: the coarse preset's draws x steps plus the clean pass; at least
     # 3 x 3 windows of 15 pixels at stride 8 on 32 pixels plus the unoccluded pass (Captum
     # fills its last batch of perturbations_per_eval rows).
-    assert row["evaluations_per_map"]["noisemask_coarse"] == COARSE.n_samples * COARSE.n_steps + 1
+    # The steps, the clean pass and one evaluation's draws for the evidence order.
+    coarse_rows = COARSE.n_samples * (COARSE.n_steps + 1) + 1
+    assert row["evaluations_per_map"]["noisemask_coarse"] == coarse_rows
     assert row["evaluations_per_map"]["occlusion_15x15_s8"] >= 3 * 3 + 1
     assert row["coarse_over_occlusion"] > 0
     assert 0.0 <= row["coarse_vs_fast"]["iou"] <= 1.0
