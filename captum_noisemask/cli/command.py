@@ -9,6 +9,7 @@ a list of commands run by :func:`run_command_line`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,7 +113,8 @@ def unwritable(out: Path) -> str | None:
         return "exists and is not a directory"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".captum-noisemask-write-probe"
+        # One probe per process: the ranks of a torchrun check the same --out at once.
+        probe = out / f".captum-noisemask-write-probe-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:

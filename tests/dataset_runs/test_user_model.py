@@ -129,3 +129,16 @@ def test_the_problem_is_chosen_by_name_or_file_and_recorded(
     assert "--problem strict: not one of ['default', 'paper'] nor a JSON file" in (
         capsys.readouterr().err
     )
+
+
+def test_ranks_checking_one_out_at_once_do_not_trip_over_each_others_probe(tmp_path: Path) -> None:
+    """Under torchrun every rank checks --out; a probe file shared between them raced."""
+    import multiprocessing
+
+    from captum_noisemask.cli.command import unwritable
+
+    out = tmp_path / "shared"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        problems = pool.map(unwritable, [out] * 64)
+    assert problems == [None] * 64
+    assert list(out.iterdir()) == []  # every probe removed
