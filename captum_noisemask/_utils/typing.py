@@ -12,5 +12,5 @@ Thresholds = Mapping[LayerRef, float] | float | None
 #: Applied to the model's outputs before the tolerance is checked.
 OutputTransform = Callable[[Tensor], Tensor]
 Highlight = Literal["contributing", "non_contributing"]
-#: How the contributing region's levels are ordered (``attribute``'s ``order``).
+#: How the contributing region's levels are expressed (the problem's ``order``).
 Order = Literal["evidence", "levels"]

@@ -34,7 +34,10 @@ __all__ = [
 ]
 
 #: Named problems of ``--problem``; a JSON file of ``NoiseMaskProblem.to_dict()`` is the rest.
-NAMED_PROBLEMS = ("default", "paper")
+NAMED_PROBLEMS: dict[str, Callable[[], NoiseMaskProblem]] = {
+    "default": NoiseMaskProblem,
+    "paper": NoiseMaskProblem.paper,
+}
 
 
 def add_run_options(command: argparse.ArgumentParser) -> None:
@@ -102,10 +105,8 @@ def problem_of(choice: str | None, preset: str) -> NoiseMaskProblem:
 
     if choice is None:
         return paired_problem(preset)
-    if choice == "default":
-        return NoiseMaskProblem()
-    if choice == "paper":
-        return NoiseMaskProblem.paper()
+    if choice in NAMED_PROBLEMS:
+        return NAMED_PROBLEMS[choice]()
     path = Path(choice)
     if not path.is_file():
         raise ValueError(f"not one of {list(NAMED_PROBLEMS)} nor a JSON file")

@@ -127,9 +127,9 @@ class NoisyNetwork:
     def evidence(self, params: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
         """Per parameter, the explained output's gradient times the input, over ``N`` draws.
 
-        One evaluation's draws at the levels ``params``, through the network the map is
-        learnt for: the mean of ``d y / d x`` at each noisy row times the clean input,
-        summed over the values one parameter covers (see
+        One evaluation's draws at the levels ``params``, through this network (``attribute``
+        asks the caller's plain model): the mean of ``d y / d x`` at each noisy row times the
+        clean input, summed over the values one parameter covers (see
         :mod:`~captum_noisemask.core.evidence`). ``y`` is the held output when one is held
         (a ``target``), else the clean decision's.
         """

@@ -356,7 +356,7 @@ class NoiseMaskProblem:
         Examples::
 
             >>> from captum_noisemask import NoiseMaskProblem
-            >>> problem = NoiseMaskProblem.paper().replace(tolerance_path=(1, 2), penalty=2.0)
+            >>> problem = NoiseMaskProblem.paper().replace(tolerance_path=(1, 2))
             >>> NoiseMaskProblem.from_dict(problem.to_dict()) == problem
             True
         """
