@@ -95,3 +95,40 @@ def test_an_unknown_order_is_refused_and_the_papers_problem_keeps_its_levels() -
     assert NoiseMaskProblem.paper().order == "levels"
     assert NoiseMaskProblem().order == "evidence"
     assert "no evidence order" in NoiseMaskProblem.paper().describe()
+
+
+def _image_model(weights: torch.Tensor) -> nn.Module:
+    """A linear model on ``(B, 1, H, W)`` images with the given per-pixel weights."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(weights.numel(), 1, bias=False)).eval()
+    with torch.no_grad():
+        model[1].weight.copy_(weights.flatten()[None])
+    return model
+
+
+def test_on_images_a_patch_of_evidence_ranks_before_an_isolated_speckle() -> None:
+    # A lone pixel of weight 10 and, far from it, a 3x3 patch of weight 8 each.
+    weights = torch.zeros(1, 1, 16, 16)
+    weights[0, 0, 2, 2] = 10.0
+    weights[0, 0, 10:13, 10:13] = 8.0
+    x = torch.ones(2, 1, 16, 16)
+    problem = NoiseMaskProblem(tolerance=8.0, unit="output")
+    maps = NoiseMaskAttribution(_image_model(weights), problem).attribute(x, target=0, seed=0)
+    assert torch.all(maps[:, 0, 2, 2] > 0.5)  # the speckle contributes (the picture) ...
+    # ... but the patch's centre outranks it: its neighbourhood's evidence counts too.
+    assert torch.all(maps[:, 0, 11, 11] > maps[:, 0, 2, 2])
+    # The pixel-wise order the neighbourhood replaced would have put the speckle first.
+    learnt = NoiseMaskAttribution(_image_model(weights), problem.replace(order="levels"))
+    assert torch.equal(learnt.attribute(x, target=0, seed=0) > 0.5, maps > 0.5)
+
+
+def test_maps_without_a_neighbourhood_keep_the_pixel_wise_order() -> None:
+    # The same weights on a flat input of 256 features: the heavier single feature first.
+    weights = torch.zeros(256)
+    weights[0] = 10.0
+    weights[100:109] = 8.0
+    model = nn.Linear(256, 1, bias=False).eval()
+    with torch.no_grad():
+        model.weight.copy_(weights[None])
+    problem = NoiseMaskProblem(tolerance=8.0, unit="output")
+    maps = NoiseMaskAttribution(model, problem).attribute(torch.ones(2, 256), target=0, seed=0)
+    assert torch.all(maps[:, 0] > maps[:, 100:109].max(1).values)
