@@ -8,7 +8,7 @@ from support import two_strengths
 from torch import nn
 
 from captum_noisemask import NoiseMaskAttribution, NoiseMaskProblem
-from captum_noisemask.core.evidence import CONTRIBUTING_BAND
+from captum_noisemask.core.evidence import CONTRIBUTING_BAND, with_neighbourhood
 
 #: Weight 8 on noise of half-width 1 moves the output by more than 4 at full noise.
 PROBLEM = NoiseMaskProblem(tolerance=4.0, unit="output")
@@ -132,3 +132,17 @@ def test_maps_without_a_neighbourhood_keep_the_pixel_wise_order() -> None:
     problem = NoiseMaskProblem(tolerance=8.0, unit="output")
     maps = NoiseMaskAttribution(model, problem).attribute(torch.ones(2, 256), target=0, seed=0)
     assert torch.all(maps[:, 0] > maps[:, 100:109].max(1).values)
+
+
+def test_the_neighbourhood_stays_inside_its_frame_and_its_map() -> None:
+    # A volume (B, 1, T, H, W): frame 0 holds a patch, frame 1 nothing; a 2x3 map is smaller
+    # than the kernel and its border positions are not penalised.
+    volume = torch.zeros(1, 1, 2, 9, 9)
+    volume[0, 0, 0, 3:6, 3:6] = 1.0
+    spread = with_neighbourhood(volume)
+    assert spread.shape == volume.shape
+    assert torch.equal(spread[0, 0, 1], torch.zeros(9, 9))  # nothing leaks across frames
+    small = torch.ones(2, 1, 2, 3)
+    assert torch.allclose(with_neighbourhood(small), torch.full_like(small, 4.0))  # 1 + 3 * 1
+    tokens = torch.randn(2, 7, 1)  # no neighbourhood: returned as it is
+    assert with_neighbourhood(tokens) is tokens
