@@ -116,7 +116,7 @@ def test_on_images_a_patch_of_evidence_ranks_before_an_isolated_speckle() -> Non
     assert torch.all(maps[:, 0, 2, 2] > 0.5)  # the speckle contributes (the picture) ...
     # ... but the patch's centre outranks it: its neighbourhood's evidence counts too.
     assert torch.all(maps[:, 0, 11, 11] > maps[:, 0, 2, 2])
-    # The pixel-wise order the neighbourhood replaced would have put the speckle first.
+    # The picture is still the optimiser's: the same positions contribute as with the levels.
     learnt = NoiseMaskAttribution(_image_model(weights), problem.replace(order="levels"))
     assert torch.equal(learnt.attribute(x, target=0, seed=0) > 0.5, maps > 0.5)
 
